@@ -1,0 +1,168 @@
+package devproxy
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+)
+
+// CLI is what the command line runs with.
+type CLI struct {
+	Stdout, Stderr io.Writer
+	// Assets holds the static/ pages.
+	Assets fs.FS
+	// IsTerminal reports whether Stdout is a terminal (for colour); nil means it is not.
+	IsTerminal func() bool
+}
+
+// Exit statuses.
+const (
+	exitOK     = 0
+	exitFailed = 1 // check found errors, doctor found a blocked call
+	exitUsage  = 2 // bad flags or a bad config at startup
+)
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, c CLI, args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the proxy (the default when no command is given)", runServe},
+		{"check", "validate devproxy.toml and print the route table", runCheck},
+		{"which", "explain where a URL path would be sent, without sending it", runWhich},
+		{"init", "write a starter devproxy.toml in the current directory", runInit},
+		{"demo", "run a built-in demo: a page, an API and devproxy in front of both", runDemo},
+		{"doctor", "explain what the browser will say about a cross-origin call", runDoctor},
+		{"version", "print the version", runVersion},
+	}
+}
+
+// Main runs the devproxy command line with args (without the program name)
+// and returns the process exit status.
+func Main(ctx context.Context, args []string, c CLI) int {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		for _, cmd := range commands() {
+			if cmd.name == args[0] {
+				return cmd.run(ctx, c, args[1:])
+			}
+		}
+		fmt.Fprintf(c.Stderr, "devproxy: unknown command %q\n\n", args[0])
+		usage(c.Stderr)
+		return exitUsage
+	}
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		usage(c.Stdout)
+		return exitOK
+	}
+	return runServe(ctx, c, args)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "devproxy: one origin for your frontend and its backends; no CORS, cookies that stick.")
+	fmt.Fprintln(w, "\nUsage:\n  devproxy [command] [flags]\n\nCommands:")
+	for _, cmd := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", cmd.name, cmd.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'devproxy COMMAND --help' for a command's flags.")
+}
+
+// newFlagSet returns a FlagSet whose usage names the command and its summary.
+func newFlagSet(c CLI, name, argsUsage, summary string) *flag.FlagSet {
+	fs := flag.NewFlagSet("devproxy "+name, flag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: devproxy %s %s\n\n%s\n\nFlags:\n", name, argsUsage, summary)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args and returns ok=false with the exit status to use.
+func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitUsage, false
+	}
+	return 0, true
+}
+
+// loadConfig reads the config and prints its errors, telling a user with no
+// config what to do next.
+func loadConfig(c CLI, path string, explicit bool) (*Config, bool) {
+	cfg, err := Load(path)
+	if err == nil {
+		return cfg, true
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		if explicit {
+			fmt.Fprintf(c.Stderr, "devproxy: config %s does not exist\n", path)
+		} else {
+			fmt.Fprintf(c.Stderr, "devproxy: no %s in this directory.\n  devproxy init   writes a starter config\n  devproxy demo   shows devproxy working with a built-in page and API\n", DefaultConfigName)
+		}
+		return nil, false
+	}
+	fmt.Fprintln(c.Stderr, err)
+	var ces ConfigErrors
+	if errors.As(err, &ces) {
+		fmt.Fprintf(c.Stderr, "devproxy: %d error(s) in %s\n", len(ces), path)
+	}
+	return nil, false
+}
+
+func configFlag(fs *flag.FlagSet) *string {
+	return fs.String("config", DefaultConfigName, "the config file")
+}
+
+func explicitFlag(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// newLogger builds the logger for the serve and demo commands.
+func newLogger(c CLI, format string, quiet, verbose bool) (*slog.Logger, error) {
+	level := slog.LevelInfo
+	if quiet {
+		level = slog.LevelWarn
+	}
+	if verbose {
+		level = slog.LevelDebug
+	}
+	switch format {
+	case "text":
+		color := c.IsTerminal != nil && c.IsTerminal() && os.Getenv("NO_COLOR") == ""
+		return slog.New(NewConsoleHandler(c.Stdout, level, color)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(c.Stdout, &slog.HandlerOptions{Level: level})), nil
+	default:
+		return nil, fmt.Errorf("--log-format %q: want text or json", format)
+	}
+}
+
+// Version is the module version devproxy was built from.
+func Version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+func runVersion(_ context.Context, c CLI, args []string) int {
+	fs := newFlagSet(c, "version", "", "Print devproxy's version.")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	fmt.Fprintf(c.Stdout, "devproxy %s\n", Version())
+	return exitOK
+}

@@ -1,0 +1,171 @@
+package devproxy
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+)
+
+// pages are the browser-facing error pages from static/, parsed once at
+// startup so a missing page fails New, not a request.
+type pages struct {
+	notFound, badGateway, waiting *template.Template
+}
+
+func parsePages(assets fs.FS) (*pages, error) {
+	if assets == nil {
+		return nil, errors.New("no assets: Options.Assets must hold the static/ pages")
+	}
+	parse := func(name string) (*template.Template, error) {
+		t, err := template.ParseFS(assets, name)
+		if err != nil {
+			return nil, fmt.Errorf("parsing page %s: %w", name, err)
+		}
+		return t, nil
+	}
+	var p pages
+	var err error
+	if p.notFound, err = parse("404.html"); err != nil {
+		return nil, err
+	}
+	if p.badGateway, err = parse("502.html"); err != nil {
+		return nil, err
+	}
+	if p.waiting, err = parse("waiting.html"); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// problem is what an error page or JSON error body says.
+type problem struct {
+	Status    int      `json:"status"`
+	Error     string   `json:"error"`
+	Route     string   `json:"route,omitempty"`
+	Target    string   `json:"target,omitempty"`
+	Method    string   `json:"method,omitempty"`
+	Path      string   `json:"path,omitempty"`
+	Cause     string   `json:"cause"`
+	Fix       string   `json:"fix,omitempty"`
+	StatusURL string   `json:"status_page,omitempty"`
+	Routes    []string `json:"routes,omitempty"`
+}
+
+// prefersHTML reports whether the client is a browser navigation (or
+// anything else that asks for HTML) rather than fetch/XHR/curl.
+func prefersHTML(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// writeProblem answers with an HTML page or a JSON body, whichever the client prefers.
+func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, tmpl *template.Template, p problem) {
+	p.Method, p.Path, p.StatusURL = r.Method, r.URL.Path, reservedPrefix+"/"
+	if p.Error == "" {
+		p.Error = http.StatusText(p.Status)
+	}
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if !prefersHTML(r) {
+		h.Set("Content-Type", "application/json")
+		w.WriteHeader(p.Status)
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(p)
+		return
+	}
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(p.Status)
+	if r.Method == http.MethodHead {
+		return
+	}
+	if err := tmpl.Execute(w, p); err != nil {
+		s.log.Error("rendering error page", "err", err)
+	}
+}
+
+// proxyError is ReverseProxy's ErrorHandler: it explains a failed upstream
+// request in one sentence with the fix.
+func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	st := stateFrom(r.Context())
+	cause := context.Cause(r.Context())
+	if errors.Is(err, context.Canceled) && !errors.Is(cause, errUpstreamTimeout) {
+		// The browser went away (closed tab, aborted fetch): nothing to answer, nothing to log as an error.
+		noteOutcome(r, "client gone")
+		w.WriteHeader(499)
+		return
+	}
+	if st == nil {
+		s.log.Error("proxy error without route state", "err", err)
+		http.Error(w, "proxy error", http.StatusBadGateway)
+		return
+	}
+	rt := st.rt
+	p := describeUpstreamError(rt, err, cause)
+	p.Route, p.Target = rt.name, rt.target.String()
+	noteOutcome(r, p.Cause)
+	if rt.isFrontend && isRefused(err) && prefersHTML(r) {
+		p.Status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "1")
+		s.writeProblem(w, r, s.pages.waiting, p)
+		return
+	}
+	s.writeProblem(w, r, s.pages.badGateway, p)
+}
+
+// describeUpstreamError turns a transport error into a status, a cause and a fix.
+func describeUpstreamError(rt *route, err, cause error) problem {
+	host := rt.target.Host
+	what := "your backend"
+	if rt.isFrontend {
+		what = "the dev server (npm run dev)"
+	}
+	var (
+		dnsErr  *net.DNSError
+		unknown x509.UnknownAuthorityError
+		invalid x509.CertificateInvalidError
+		hostErr x509.HostnameError
+		recErr  tls.RecordHeaderError
+		netErr  net.Error
+	)
+	switch {
+	case errors.Is(cause, errUpstreamTimeout) || errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
+		return problem{Status: http.StatusGatewayTimeout, Error: "Gateway Timeout",
+			Cause: fmt.Sprintf("%s did not send response headers within %s", host, rt.Timeout),
+			Fix:   fmt.Sprintf("look for a slow or stuck handler in %s, or raise timeout on the route (timeout = \"%s\")", what, 2*rt.Timeout)}
+	case isRefused(err):
+		return problem{Status: http.StatusBadGateway, Error: "Bad Gateway",
+			Cause: fmt.Sprintf("nothing is listening on %s", host),
+			Fix:   fmt.Sprintf("is %s running? Start it, or fix the port in the target", what)}
+	case errors.As(err, &dnsErr):
+		return problem{Status: http.StatusBadGateway, Error: "Bad Gateway",
+			Cause: fmt.Sprintf("the host name %s could not be resolved", dnsErr.Name),
+			Fix:   "check the spelling of the target host"}
+	case errors.As(err, &unknown) || errors.As(err, &invalid) || errors.As(err, &hostErr):
+		return problem{Status: http.StatusBadGateway, Error: "Bad Gateway",
+			Cause: fmt.Sprintf("the TLS certificate of %s is not trusted: %v", host, err),
+			Fix:   "for a self-signed development certificate set insecure = true on the route"}
+	case errors.As(err, &recErr):
+		return problem{Status: http.StatusBadGateway, Error: "Bad Gateway",
+			Cause: fmt.Sprintf("%s does not speak TLS", host),
+			Fix:   "use http:// instead of https:// in the target"}
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return problem{Status: http.StatusBadGateway, Error: "Bad Gateway",
+			Cause: fmt.Sprintf("%s closed the connection without a complete response", host),
+			Fix:   fmt.Sprintf("check the log of %s for a crash or an error", what)}
+	default:
+		return problem{Status: http.StatusBadGateway, Error: "Bad Gateway",
+			Cause: fmt.Sprintf("request to %s failed: %v", host, err),
+			Fix:   fmt.Sprintf("check that %s at %s answers HTTP", what, rt.target)}
+	}
+}

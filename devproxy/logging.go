@@ -1,0 +1,253 @@
+package devproxy
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// requestInfo is filled in while a request is handled and logged when it ends.
+type requestInfo struct {
+	route   string // "/api", "frontend", "static", "devproxy"
+	outcome string // why it failed, when it did
+}
+
+type requestInfoKey struct{}
+
+func infoFrom(r *http.Request) *requestInfo {
+	ri, _ := r.Context().Value(requestInfoKey{}).(*requestInfo)
+	return ri
+}
+
+func noteRoute(r *http.Request, name string) {
+	if ri := infoFrom(r); ri != nil {
+		ri.route = name
+	}
+}
+
+func noteOutcome(r *http.Request, outcome string) {
+	if ri := infoFrom(r); ri != nil {
+		ri.outcome = outcome
+	}
+}
+
+// logRequests writes one line per request: method, path, route, status,
+// duration, size, and the cause when it failed.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ri := &requestInfo{}
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, ri)))
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		attrs := []slog.Attr{
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.String("route", ri.route),
+			slog.Int("status", status),
+			slog.Duration("dur", time.Since(start)),
+			slog.Int64("bytes", rec.bytes),
+		}
+		if ri.outcome != "" {
+			attrs = append(attrs, slog.String("err", ri.outcome))
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+	})
+}
+
+// statusRecorder captures the status and body size for the log line. It
+// implements Flush and Hijack itself (so streaming and WebSockets work and a
+// hijack is logged as 101) and Unwrap for everything else.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if w.status == 0 || w.status < 200 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusRecorder) Flush() {
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+func (w *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err == nil {
+		w.status = http.StatusSwitchingProtocols
+	}
+	return conn, brw, err
+}
+
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// stdErrorLog routes net/http's own complaints into slog at debug level.
+func (s *Server) stdErrorLog() *log.Logger {
+	return slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)
+}
+
+// ConsoleHandler is a slog.Handler for people: one compact line per
+// request ("GET /api/users → /api 200 3ms"), key=value for everything
+// else, with colour when Color is set.
+type ConsoleHandler struct {
+	mu    *sync.Mutex
+	w     io.Writer
+	level slog.Leveler
+	color bool
+	attrs []slog.Attr
+}
+
+// NewConsoleHandler writes to w; records below level are dropped.
+func NewConsoleHandler(w io.Writer, level slog.Leveler, color bool) *ConsoleHandler {
+	return &ConsoleHandler{mu: &sync.Mutex{}, w: w, level: level, color: color}
+}
+
+func (h *ConsoleHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level.Level() }
+
+func (h *ConsoleHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	h2 := *h
+	h2.attrs = append(append([]slog.Attr(nil), h.attrs...), as...)
+	return &h2
+}
+
+func (h *ConsoleHandler) WithGroup(string) slog.Handler { return h }
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiDim    = "\x1b[2m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiCyan   = "\x1b[36m"
+)
+
+func (h *ConsoleHandler) paint(color, s string) string {
+	if !h.color {
+		return s
+	}
+	return color + s + ansiReset
+}
+
+func (h *ConsoleHandler) Handle(_ context.Context, rec slog.Record) error {
+	var b strings.Builder
+	b.WriteString(h.paint(ansiDim, rec.Time.Format("15:04:05")))
+	b.WriteByte(' ')
+	if rec.Message == "request" {
+		h.formatRequest(&b, rec)
+	} else {
+		switch {
+		case rec.Level >= slog.LevelError:
+			b.WriteString(h.paint(ansiRed, "error "))
+		case rec.Level >= slog.LevelWarn:
+			b.WriteString(h.paint(ansiYellow, "warn  "))
+		}
+		b.WriteString(rec.Message)
+		write := func(a slog.Attr) bool {
+			v := a.Value.String()
+			if strings.ContainsAny(v, " \n\"") && !strings.Contains(v, "\n") {
+				v = fmt.Sprintf("%q", v)
+			}
+			if strings.Contains(v, "\n") {
+				b.WriteString("\n  " + strings.ReplaceAll(v, "\n", "\n  "))
+				return true
+			}
+			fmt.Fprintf(&b, " %s=%s", h.paint(ansiDim, a.Key), v)
+			return true
+		}
+		for _, a := range h.attrs {
+			write(a)
+		}
+		rec.Attrs(write)
+	}
+	b.WriteByte('\n')
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, err := io.WriteString(h.w, b.String())
+	return err
+}
+
+func (h *ConsoleHandler) formatRequest(b *strings.Builder, rec slog.Record) {
+	var method, path, route, errText string
+	var status int64
+	var dur time.Duration
+	var size int64
+	rec.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case "method":
+			method = a.Value.String()
+		case "path":
+			path = a.Value.String()
+		case "route":
+			route = a.Value.String()
+		case "status":
+			status = a.Value.Int64()
+		case "dur":
+			dur = a.Value.Duration()
+		case "bytes":
+			size = a.Value.Int64()
+		case "err":
+			errText = a.Value.String()
+		}
+		return true
+	})
+	color := ansiGreen
+	switch {
+	case status >= 500:
+		color = ansiRed
+	case status >= 400:
+		color = ansiYellow
+	case status >= 300 || status == 101:
+		color = ansiCyan
+	}
+	fmt.Fprintf(b, "%-6s %s %s %s %s %s", method, path, h.paint(ansiDim, "→ "+route),
+		h.paint(color, fmt.Sprint(status)), roundDuration(dur), formatSize(size))
+	if errText != "" {
+		b.WriteString(" " + h.paint(color, errText))
+	}
+}
+
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d > time.Second:
+		return d.Round(10 * time.Millisecond)
+	case d > time.Millisecond:
+		return d.Round(100 * time.Microsecond)
+	default:
+		return d.Round(time.Microsecond)
+	}
+}
+
+func formatSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1fMB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1fkB", float64(n)/(1<<10))
+	default:
+		return fmt.Sprintf("%dB", n)
+	}
+}

@@ -1,0 +1,94 @@
+package devproxy
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httputil"
+	"sync"
+	"time"
+)
+
+// errUpstreamTimeout is the cancel cause when a backend takes longer than
+// the route's timeout to connect and send response headers.
+var errUpstreamTimeout = errors.New("upstream timeout")
+
+// proxyState travels with one proxied request in its context.
+type proxyState struct {
+	rt    *route
+	timer *time.Timer // fires the route timeout; stopped once headers arrive
+}
+
+type proxyStateKey struct{}
+
+func stateFrom(ctx context.Context) *proxyState {
+	st, _ := ctx.Value(proxyStateKey{}).(*proxyState)
+	return st
+}
+
+// newRouteProxy builds the handler that forwards requests for rt.
+func (s *Server) newRouteProxy(rt *route) http.Handler {
+	rp := &httputil.ReverseProxy{
+		Rewrite:        func(pr *httputil.ProxyRequest) { s.rewriteRequest(rt, pr) },
+		Transport:      s.transports.forRoute(rt),
+		BufferPool:     copyBuffers,
+		ModifyResponse: func(res *http.Response) error { return s.modifyResponse(rt, res) },
+		ErrorHandler:   s.proxyError,
+		ErrorLog:       s.stdErrorLog(),
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithCancelCause(r.Context())
+		defer cancel(nil)
+		st := &proxyState{rt: rt}
+		// Bounds the wait for response headers only; bodies and streams
+		// (SSE, downloads, WebSockets) are never cut by it.
+		st.timer = time.AfterFunc(rt.Timeout, func() { cancel(errUpstreamTimeout) })
+		defer st.timer.Stop()
+		ctx = context.WithValue(ctx, proxyStateKey{}, st)
+		ctx = context.WithValue(ctx, retryKey{}, rt.Retry)
+		rp.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// rewriteRequest shapes the outbound request: target, path, Host,
+// X-Forwarded-*, configured headers.
+func (s *Server) rewriteRequest(rt *route, pr *httputil.ProxyRequest) {
+	out := pr.Out
+	out.URL.Scheme = rt.target.Scheme
+	out.URL.Host = rt.target.Host
+	out.URL.Path, out.URL.RawPath = rt.upstreamPath(pr.In.URL.Path, pr.In.URL.RawPath)
+
+	// Keep a chain of proxies visible: ReverseProxy drops inbound
+	// X-Forwarded-* before Rewrite; SetXForwarded appends to what is here.
+	if xff := pr.In.Header["X-Forwarded-For"]; len(xff) > 0 {
+		out.Header["X-Forwarded-For"] = xff
+	}
+	pr.SetXForwarded()
+
+	if rt.ChangeOrigin {
+		out.Host = rt.target.Host
+	} else {
+		out.Host = pr.In.Host
+	}
+	for k, v := range rt.Headers {
+		out.Header.Set(k, v)
+	}
+}
+
+// modifyResponse runs once the backend's response headers have arrived.
+func (s *Server) modifyResponse(rt *route, res *http.Response) error {
+	if st := stateFrom(res.Request.Context()); st != nil {
+		st.timer.Stop()
+	}
+	s.health.answered(rt.addr)
+	return nil
+}
+
+// copyBuffers recycles the 32 KiB buffers ReverseProxy copies bodies with,
+// so a burst of downloads does not allocate one per response.
+var copyBuffers = &bufferPool{pool: sync.Pool{New: func() any { b := make([]byte, 32*1024); return &b }}}
+
+type bufferPool struct{ pool sync.Pool }
+
+func (p *bufferPool) Get() []byte  { return *p.pool.Get().(*[]byte) }
+func (p *bufferPool) Put(b []byte) { p.pool.Put(&b) }

@@ -1,0 +1,185 @@
+package devproxy
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// table is one compiled config: immutable once built, swapped whole on reload.
+type table struct {
+	cfg    *Config
+	routes []*route          // sorted by path
+	byPath map[string]*route // exact path → route, for segment-wise longest-prefix lookup
+	front  *route            // dev server, or nil
+	static http.Handler      // static build, or nil
+}
+
+// route is one compiled [routes] entry, or the dev-server frontend.
+type route struct {
+	Route
+	name       string // "/api", or "frontend" for the dev server
+	target     *url.URL
+	addr       string // target host:port with the scheme's default port filled in
+	rewrite    *regexp.Regexp
+	isFrontend bool
+	proxy      http.Handler
+}
+
+// compileTable builds the routing table for cfg. It does not touch the
+// network, so a reload can build it without disturbing traffic.
+func (s *Server) compileTable(cfg *Config) (*table, error) {
+	t := &table{cfg: cfg, byPath: make(map[string]*route, len(cfg.Routes))}
+	for _, rc := range cfg.Routes {
+		rt, err := s.compileRoute(rc, rc.Path)
+		if err != nil {
+			return nil, err
+		}
+		t.routes = append(t.routes, rt)
+		t.byPath[rt.Path] = rt
+	}
+	switch fe := cfg.Frontend; {
+	case fe.DevServer != "":
+		rc := Route{Path: "/", Target: fe.DevServer, Timeout: cfg.Timeout, Retry: cfg.Retry, Cookies: "passthrough"}
+		rt, err := s.compileRoute(rc, "frontend")
+		if err != nil {
+			return nil, err
+		}
+		rt.isFrontend = true
+		rt.ChangeOrigin = true // the dev server's allowedHosts check expects its own Host
+		t.front = rt
+	case fe.Static != "":
+		h, err := newStaticHandler(fe.Static, fe.SPA, s.notFound)
+		if err != nil {
+			return nil, err
+		}
+		t.static = h
+	}
+	return t, nil
+}
+
+func (s *Server) compileRoute(rc Route, name string) (*route, error) {
+	u, err := url.Parse(rc.Target)
+	if err != nil {
+		return nil, fmt.Errorf("route %s: %w", name, err)
+	}
+	rt := &route{Route: rc, name: name, target: u, addr: hostPort(u)}
+	if rc.Rewrite != nil {
+		if rt.rewrite, err = regexp.Compile(rc.Rewrite.From); err != nil {
+			return nil, fmt.Errorf("route %s: %w", name, err)
+		}
+	}
+	rt.proxy = s.newRouteProxy(rt)
+	return rt, nil
+}
+
+// match returns the route with the longest path that is a prefix of p on a
+// segment boundary, or nil when the frontend should answer. It walks p's
+// segments from the end with map lookups, so its cost depends on the depth
+// of the path, not on the number of routes, and it does not allocate.
+func (t *table) match(p string) *route {
+	if len(t.byPath) == 0 {
+		return nil
+	}
+	for {
+		if rt, ok := t.byPath[p]; ok {
+			return rt
+		}
+		if p == "/" || p == "" {
+			return nil
+		}
+		i := strings.LastIndexByte(p, '/')
+		if i <= 0 {
+			p = "/"
+		} else {
+			p = p[:i]
+		}
+	}
+}
+
+// upstreamPath maps a request path through strip_prefix, rewrite and the
+// target's base path. rawPath is the request's escaped path when it differs
+// from the default encoding of path (e.g. it contains %2F); the result keeps
+// that escaping where it can.
+func (rt *route) upstreamPath(path, rawPath string) (newPath, newRaw string) {
+	if rt.StripPrefix && rt.Path != "/" {
+		path = stripPathPrefix(path, rt.Path)
+		if rawPath != "" {
+			if strings.HasPrefix(rawPath, rt.Path) {
+				rawPath = stripPathPrefix(rawPath, rt.Path)
+			} else {
+				rawPath = ""
+			}
+		}
+	}
+	if rt.rewrite != nil {
+		path = rt.rewrite.ReplaceAllString(path, rt.Rewrite.To)
+		if !strings.HasPrefix(path, "/") {
+			path = "/" + path
+		}
+		rawPath = "" // a rewrite works on the decoded path; let net/url re-escape it
+	}
+	newPath = joinURLPath(rt.target.Path, path)
+	if rawPath != "" {
+		newRaw = joinURLPath(rt.target.EscapedPath(), rawPath)
+	}
+	return newPath, newRaw
+}
+
+func stripPathPrefix(p, prefix string) string {
+	p = p[len(prefix):]
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	return p
+}
+
+// joinURLPath appends p to a target's base path with exactly one slash between.
+func joinURLPath(base, p string) string {
+	if base == "" || base == "/" {
+		return p
+	}
+	return strings.TrimSuffix(base, "/") + p
+}
+
+// publicPath is the inverse of upstreamPath for paths without a rewrite: it
+// maps a path on the target (from a Location or cookie Path) back to the
+// path the browser uses. ok is false when p is outside the target's base
+// path or the route rewrites paths (a regexp cannot be inverted).
+func (rt *route) publicPath(p string) (string, bool) {
+	if rt.rewrite != nil {
+		return "", false
+	}
+	base := strings.TrimSuffix(rt.target.Path, "/")
+	if base != "" {
+		if p != base && !strings.HasPrefix(p, base+"/") {
+			return "", false
+		}
+		p = strings.TrimPrefix(p, base)
+		if p == "" {
+			p = "/"
+		}
+	}
+	if rt.StripPrefix && rt.Path != "/" {
+		if p == "/" {
+			return rt.Path, true
+		}
+		return rt.Path + p, true
+	}
+	return p, true
+}
+
+// hostPort returns u's host:port, adding the scheme's default port, as the
+// transport spells the address it dials.
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	if u.Scheme == "https" {
+		return net.JoinHostPort(u.Hostname(), "443")
+	}
+	return net.JoinHostPort(u.Hostname(), "80")
+}

@@ -1,0 +1,169 @@
+package devproxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	// readHeaderTimeout cuts slowloris clients without limiting slow bodies.
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10 // generous for cookies, far below what a hostile client could use to exhaust memory
+	// shutdownGrace bounds how long in-flight requests may finish after Ctrl-C.
+	shutdownGrace = 5 * time.Second
+)
+
+// Options configures a Server.
+type Options struct {
+	// Config is the initial configuration; required.
+	Config *Config
+	// Assets holds the static/ pages (404.html, 502.html, waiting.html,
+	// status.html). main.go passes the embedded copy.
+	Assets fs.FS
+	// Logger receives request and lifecycle logs. If nil, logs are discarded.
+	Logger *slog.Logger
+	// Version is shown on the status page.
+	Version string
+}
+
+// Server is a running devproxy: it routes each request with the current,
+// immutable route table.
+type Server struct {
+	table      atomic.Pointer[table]
+	log        *slog.Logger
+	assets     fs.FS
+	pages      *pages
+	version    string
+	health     *health
+	transports *transports
+	handler    http.Handler
+	started    time.Time
+
+	mu        sync.Mutex
+	configErr error // the last rejected config, shown on the status page
+}
+
+// New compiles opts.Config and parses the pages. It does not listen.
+func New(opts Options) (*Server, error) {
+	if opts.Config == nil {
+		return nil, errors.New("devproxy: Options.Config is required")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	pg, err := parsePages(opts.Assets)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{log: log, assets: opts.Assets, pages: pg, version: opts.Version, health: &health{}, started: time.Now()}
+	s.transports = newTransports(s.health)
+	t, err := s.compileTable(opts.Config)
+	if err != nil {
+		return nil, err
+	}
+	s.table.Store(t)
+	s.handler = s.logRequests(http.HandlerFunc(s.route))
+	return s, nil
+}
+
+// Config returns the configuration currently in use.
+func (s *Server) Config() *Config { return s.table.Load().cfg }
+
+// ServeHTTP routes one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// route dispatches with one atomic load of the table: a request started
+// before a reload finishes on the table it started with.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	t := s.table.Load()
+	if isReserved(r.URL.Path) {
+		noteRoute(r, "devproxy")
+		s.serveOwn(w, r, t)
+		return
+	}
+	if rt := t.match(r.URL.Path); rt != nil {
+		noteRoute(r, rt.name)
+		rt.proxy.ServeHTTP(w, r)
+		return
+	}
+	switch {
+	case t.front != nil:
+		noteRoute(r, "frontend")
+		t.front.proxy.ServeHTTP(w, r)
+	case t.static != nil:
+		noteRoute(r, "static")
+		t.static.ServeHTTP(w, r)
+	default:
+		noteRoute(r, "none")
+		s.notFound(w, r, fmt.Sprintf("no route matches %s and no [frontend] is configured", r.URL.Path),
+			"add a route for this path, or a [frontend] with dev_server or static")
+	}
+}
+
+func isReserved(p string) bool {
+	return strings.HasPrefix(p, reservedPrefix) && (len(p) == len(reservedPrefix) || p[len(reservedPrefix)] == '/')
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request, cause, fix string) {
+	noteOutcome(r, cause)
+	s.writeProblem(w, r, s.pages.notFound, problem{Status: http.StatusNotFound, Cause: cause, Fix: fix, Routes: s.table.Load().cfg.RoutePaths()})
+}
+
+// Apply compiles cfg and makes it the current table. On error the current
+// table stays in place.
+func (s *Server) Apply(cfg *Config) error {
+	t, err := s.compileTable(cfg)
+	if err != nil {
+		return err
+	}
+	s.table.Store(t)
+	return nil
+}
+
+// Serve accepts connections on every listener until ctx is done, then
+// stops accepting, lets in-flight requests finish (bounded by
+// shutdownGrace) and returns nil.
+func (s *Server) Serve(ctx context.Context, lns ...net.Listener) error {
+	if len(lns) == 0 {
+		return errors.New("devproxy: Serve needs a listener")
+	}
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          s.stdErrorLog(),
+	}
+	errc := make(chan error, len(lns)) // one send per listener
+	for _, ln := range lns {
+		go func() { errc <- hs.Serve(ln) }() // exits when hs shuts down or the listener fails
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			_ = hs.Close()
+			return fmt.Errorf("serving: %w", err)
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	s.transports.closeIdle()
+	if errors.Is(err, context.DeadlineExceeded) {
+		s.log.Warn("shutdown: some requests were still running and were cut", "grace", shutdownGrace)
+		_ = hs.Close()
+	}
+	return nil
+}

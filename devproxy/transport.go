@@ -1,0 +1,160 @@
+package devproxy
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+const (
+	// A dev page loads hundreds of modules in parallel; Go's default of 2
+	// idle connections per host would close and redial most of them.
+	maxIdleConnsPerHost = 256
+	idleConnTimeout     = 90 * time.Second
+	dialTimeout         = 10 * time.Second // the route timeout usually fires first
+	// retryInterval is how often a refused dial is retried while a backend restarts.
+	retryInterval = 100 * time.Millisecond
+	// recentlyUpWindow: a backend that answered within it and now refuses
+	// connections is assumed to be restarting, so requests wait for it.
+	recentlyUpWindow = 2 * time.Minute
+)
+
+// transports holds the two shared upstream transports (verified TLS and
+// insecure), so connection pools survive config reloads.
+type transports struct {
+	verified, insecure *http.Transport
+}
+
+func newTransports(h *health) *transports {
+	d := &dialer{health: h, net: net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}}
+	mk := func(insecure bool) *http.Transport {
+		return &http.Transport{
+			DialContext:           d.dialContext,
+			MaxIdleConns:          4 * maxIdleConnsPerHost,
+			MaxIdleConnsPerHost:   maxIdleConnsPerHost,
+			IdleConnTimeout:       idleConnTimeout,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ExpectContinueTimeout: time.Second,
+			ForceAttemptHTTP2:     true,
+			TLSClientConfig:       &tls.Config{InsecureSkipVerify: insecure}, //nolint:gosec // only with insecure = true on the route
+		}
+	}
+	return &transports{verified: mk(false), insecure: mk(true)}
+}
+
+func (ts *transports) forRoute(rt *route) *http.Transport {
+	if rt.Insecure {
+		return ts.insecure
+	}
+	return ts.verified
+}
+
+func (ts *transports) closeIdle() {
+	ts.verified.CloseIdleConnections()
+	ts.insecure.CloseIdleConnections()
+}
+
+type retryKey struct{}
+
+// dialer connects to backends. It treats localhost as both loopback
+// addresses whatever the resolver says (RFC 6761), so a backend listening
+// only on ::1 or only on 127.0.0.1 works (Node's "ECONNREFUSED ::1"), and it
+// holds a refused dial for a backend that is restarting.
+type dialer struct {
+	net    net.Dialer
+	health *health
+}
+
+func (d *dialer) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	conn, err := d.dialOnce(ctx, network, addr)
+	if err == nil || !isRefused(err) {
+		return conn, err
+	}
+	retry, _ := ctx.Value(retryKey{}).(time.Duration)
+	if retry <= 0 || !d.health.recentlyUp(addr) {
+		return nil, err
+	}
+	// The dial context outlives the request (net/http detaches it), so the
+	// loop is bounded by retry alone.
+	deadline := time.Now().Add(retry)
+	t := time.NewTimer(retryInterval)
+	defer t.Stop()
+	for time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-t.C:
+		}
+		conn, err = d.dialOnce(ctx, network, addr)
+		if err == nil || !isRefused(err) {
+			return conn, err
+		}
+		t.Reset(retryInterval)
+	}
+	return nil, err
+}
+
+func (d *dialer) dialOnce(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || !isLocalhostName(host) {
+		return d.net.DialContext(ctx, network, addr)
+	}
+	// Try IPv4 first, then IPv6: a refused loopback dial fails in microseconds.
+	conn, err4 := d.net.DialContext(ctx, "tcp4", net.JoinHostPort("127.0.0.1", port))
+	if err4 == nil {
+		return conn, nil
+	}
+	conn, err6 := d.net.DialContext(ctx, "tcp6", net.JoinHostPort("::1", port))
+	if err6 == nil {
+		return conn, nil
+	}
+	return nil, err4
+}
+
+func isLocalhostName(host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	return host == "localhost" || strings.HasSuffix(host, ".localhost")
+}
+
+func isRefused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }
+
+// health remembers when each backend last answered, for the restart retry
+// and the status page.
+type health struct {
+	lastOK sync.Map // host:port → *atomic.Int64 (unix nanoseconds)
+}
+
+func (h *health) answered(hostport string) {
+	now := time.Now().UnixNano()
+	if v, ok := h.lastOK.Load(hostport); ok {
+		v.(*atomic.Int64).Store(now)
+		return
+	}
+	n := new(atomic.Int64)
+	n.Store(now)
+	h.lastOK.Store(hostport, n)
+}
+
+func (h *health) recentlyUp(hostport string) bool {
+	v, ok := h.lastOK.Load(hostport)
+	if !ok {
+		return false
+	}
+	return time.Since(time.Unix(0, v.(*atomic.Int64).Load())) < recentlyUpWindow
+}
+
+// lastAnswered returns when hostport last answered, or the zero time.
+func (h *health) lastAnswered(hostport string) time.Time {
+	v, ok := h.lastOK.Load(hostport)
+	if !ok {
+		return time.Time{}
+	}
+	return time.Unix(0, v.(*atomic.Int64).Load())
+}

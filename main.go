@@ -1,0 +1,34 @@
+// Command devproxy puts one origin in front of a frontend dev server (or a
+// static build) and its backends, so the browser never makes a cross-origin
+// call. See README.md.
+package main
+
+import (
+	"context"
+	"embed"
+	"io/fs"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/devproxy/devproxy/devproxy"
+)
+
+//go:embed static
+var assets embed.FS
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	static, err := fs.Sub(assets, "static")
+	if err != nil {
+		panic(err) // the embed directive guarantees the directory
+	}
+	code := devproxy.Main(ctx, os.Args[1:], devproxy.CLI{
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+		Assets: static,
+	})
+	stop()
+	os.Exit(code)
+}
