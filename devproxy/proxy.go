@@ -37,6 +37,12 @@ func (s *Server) newRouteProxy(rt *route) http.Handler {
 		ErrorLog:       s.stdErrorLog(),
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.answerCORS(w, r, rt) {
+			return // a preflight devproxy answered itself
+		}
+		if isUpgrade(r) && !s.allowUpgrade(w, r, rt) {
+			return // refused before any upstream connection is made
+		}
 		ctx, cancel := context.WithCancelCause(r.Context())
 		defer cancel(nil)
 		st := &proxyState{rt: rt}
@@ -81,6 +87,9 @@ func (s *Server) modifyResponse(rt *route, res *http.Response) error {
 		st.timer.Stop()
 	}
 	s.health.answered(rt.addr)
+	if !rt.isFrontend {
+		s.rewriteResponse(rt, res)
+	}
 	return nil
 }
 
