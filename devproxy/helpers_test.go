@@ -1,0 +1,94 @@
+package devproxy
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// testProxy is a real devproxy Server listening on 127.0.0.1:0.
+type testProxy struct {
+	*Server
+	URL  string // http://127.0.0.1:PORT
+	Addr string // 127.0.0.1:PORT
+	File string // the config file
+}
+
+// startProxy writes configText to devproxy.toml in a temp dir, loads it and
+// serves it until the test ends.
+func startProxy(t *testing.T, configText string) *testProxy {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), DefaultConfigName)
+	if err := os.WriteFile(path, []byte(configText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatalf("config:\n%s\nerror: %v", configText, err)
+	}
+	return serveConfig(t, cfg, path)
+}
+
+// serveConfig serves an already-loaded config until the test ends.
+func serveConfig(t *testing.T, cfg *Config, path string) *testProxy {
+	t.Helper()
+	srv, err := New(Options{Config: cfg, Assets: os.DirFS("../static"), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }() // exits when ctx is cancelled at cleanup
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("Serve did not return after cancel")
+		}
+	})
+	return &testProxy{Server: srv, URL: "http://" + ln.Addr().String(), Addr: ln.Addr().String(), File: path}
+}
+
+// freeAddr returns a loopback address with a port nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// waitHTTP polls url until it answers (any status) or the deadline passes.
+func waitHTTP(t *testing.T, url string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	client := &http.Client{Timeout: time.Second}
+	var lastErr error
+	for time.Now().Before(deadline) {
+		res, err := client.Get(url)
+		if err == nil {
+			res.Body.Close()
+			return
+		}
+		lastErr = err
+		time.Sleep(50 * time.Millisecond) // polling interval of a bounded wait, not synchronisation by sleep
+	}
+	t.Fatalf("%s did not answer within %s: %v", url, timeout, errors.Unwrap(lastErr))
+}
