@@ -316,8 +316,8 @@ func (cr *configReader) staticDir(path []string, s string) string {
 	fi, err := os.Stat(dir)
 	switch {
 	case err != nil:
-		cr.failValue(path, fmt.Sprintf("static directory %q does not exist (resolved to %s)", s, dir),
-			"a directory holding your build, relative to the config file", "run your build first (npm run build), or fix the path")
+		cr.failValue(path, fmt.Sprintf("static directory %q does not exist", s),
+			fmt.Sprintf("a directory holding your build, relative to the config file (in %s)", filepath.Dir(cr.file)), "run your build first (npm run build), or fix the path")
 	case !fi.IsDir():
 		cr.failValue(path, fmt.Sprintf("static %q is a file, not a directory", s), "the build directory, e.g. \"dist\"", `static = "dist"`)
 	}

@@ -71,7 +71,7 @@ func (cr *configReader) readRoute(tbl map[string]any, path []string, rt *Route) 
 	name := path[len(path)-1]
 	if s, ok := cr.str(tbl, path, "target"); ok {
 		rt.Target = cr.target(with(path, "target"), s, "target = %q")
-	} else if _, set := tbl["target"]; !set {
+	} else if _, set := tbl["target"]; !set && !misspelled(tbl, "target") {
 		cr.failKey(path, fmt.Sprintf("route %q has no target", name), "the backend URL", `target = "http://localhost:8080"`)
 	}
 	rt.StripPrefix = cr.boolean(tbl, path, "strip_prefix", false)
@@ -88,7 +88,7 @@ func (cr *configReader) readRoute(tbl map[string]any, path []string, rt *Route) 
 	}
 	if s, ok := cr.str(tbl, path, "cookies"); ok {
 		if s != "rewrite" && s != "passthrough" {
-			cr.failValue(with(path, "cookies"), fmt.Sprintf("route %q: cookies = %q", name, s),
+			cr.failValue(with(path, "cookies"), fmt.Sprintf("route %q: cookies = %q is not a cookie mode", name, s),
 				`"rewrite" (default: cookies land on devproxy's origin) or "passthrough" (Set-Cookie untouched)`, `cookies = "passthrough"`)
 		} else {
 			rt.Cookies = s
@@ -97,6 +97,17 @@ func (cr *configReader) readRoute(tbl map[string]any, path []string, rt *Route) 
 	if c, ok := cr.table(tbl, path, "cors"); ok {
 		rt.CORS = cr.readCORS(c, with(path, "cors"), name)
 	}
+}
+
+// misspelled reports whether tbl has an unknown key that looks like a typo
+// of key (already reported with a suggestion, so "missing key" would be noise).
+func misspelled(tbl map[string]any, key string) bool {
+	for k := range tbl {
+		if k != key && suggest(k, []string{key}) == key {
+			return true
+		}
+	}
+	return false
 }
 
 func (cr *configReader) readRewrite(tbl map[string]any, path []string) *Rewrite {
