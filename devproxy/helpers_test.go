@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -24,6 +25,12 @@ type testProxy struct {
 // serves it until the test ends.
 func startProxy(t *testing.T, configText string) *testProxy {
 	t.Helper()
+	return startProxyLogged(t, configText, slog.New(slog.DiscardHandler))
+}
+
+// startProxyLogged is startProxy with a logger of the test's choosing.
+func startProxyLogged(t *testing.T, configText string, log *slog.Logger) *testProxy {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), DefaultConfigName)
 	if err := os.WriteFile(path, []byte(configText), 0o644); err != nil {
 		t.Fatal(err)
@@ -32,13 +39,13 @@ func startProxy(t *testing.T, configText string) *testProxy {
 	if err != nil {
 		t.Fatalf("config:\n%s\nerror: %v", configText, err)
 	}
-	return serveConfig(t, cfg, path)
+	return serveConfig(t, cfg, path, log)
 }
 
 // serveConfig serves an already-loaded config until the test ends.
-func serveConfig(t *testing.T, cfg *Config, path string) *testProxy {
+func serveConfig(t *testing.T, cfg *Config, path string, log *slog.Logger) *testProxy {
 	t.Helper()
-	srv, err := New(Options{Config: cfg, Assets: os.DirFS("../static"), Logger: slog.New(slog.DiscardHandler)})
+	srv, err := New(Options{Config: cfg, Assets: os.DirFS("../static"), Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,4 +98,59 @@ func waitHTTP(t *testing.T, url string, timeout time.Duration) {
 		time.Sleep(50 * time.Millisecond) // polling interval of a bounded wait, not synchronisation by sleep
 	}
 	t.Fatalf("%s did not answer within %s: %v", url, timeout, errors.Unwrap(lastErr))
+}
+
+// logRecorder is a slog.Handler that lets tests wait for a log message.
+type logRecorder struct {
+	mu      sync.Mutex
+	records []slog.Record
+	notify  chan struct{} // closed and replaced on every record
+}
+
+func newLogRecorder() *logRecorder { return &logRecorder{notify: make(chan struct{})} }
+
+func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler      { return l }
+func (l *logRecorder) WithGroup(string) slog.Handler           { return l }
+
+func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.records = append(l.records, r.Clone())
+	close(l.notify)
+	l.notify = make(chan struct{})
+	return nil
+}
+
+// find returns the attributes of the first record whose message is msg.
+func (l *logRecorder) find(msg string) (map[string]string, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range l.records {
+		if r.Message == msg {
+			attrs := map[string]string{"level": r.Level.String()}
+			r.Attrs(func(a slog.Attr) bool { attrs[a.Key] = a.Value.String(); return true })
+			return attrs, true
+		}
+	}
+	return nil, false
+}
+
+// wait blocks until a record with message msg has been logged.
+func (l *logRecorder) wait(t *testing.T, msg string, timeout time.Duration) map[string]string {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		l.mu.Lock()
+		ch := l.notify
+		l.mu.Unlock()
+		if attrs, ok := l.find(msg); ok {
+			return attrs
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatalf("no %q log record within %s", msg, timeout)
+		}
+	}
 }

@@ -67,7 +67,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{log: log, assets: opts.Assets, pages: pg, version: opts.Version, health: &health{}, started: time.Now()}
-	s.transports = newTransports(s.health)
+	s.transports = newTransports(s.health, log)
 	t, err := s.compileTable(opts.Config)
 	if err != nil {
 		return nil, err

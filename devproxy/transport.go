@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -32,8 +33,8 @@ type transports struct {
 	verified, insecure *http.Transport
 }
 
-func newTransports(h *health) *transports {
-	d := &dialer{health: h, net: net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}}
+func newTransports(h *health, log *slog.Logger) *transports {
+	d := &dialer{health: h, log: log, net: net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}}
 	mk := func(insecure bool) *http.Transport {
 		return &http.Transport{
 			DialContext:           d.dialContext,
@@ -70,6 +71,7 @@ type retryKey struct{}
 type dialer struct {
 	net    net.Dialer
 	health *health
+	log    *slog.Logger
 }
 
 func (d *dialer) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -83,6 +85,7 @@ func (d *dialer) dialContext(ctx context.Context, network, addr string) (net.Con
 	}
 	// The dial context outlives the request (net/http detaches it), so the
 	// loop is bounded by retry alone.
+	d.log.Info("backend refused the connection; waiting for it to restart", "addr", addr, "retry", retry)
 	deadline := time.Now().Add(retry)
 	t := time.NewTimer(retryInterval)
 	defer t.Stop()
@@ -93,8 +96,12 @@ func (d *dialer) dialContext(ctx context.Context, network, addr string) (net.Con
 		case <-t.C:
 		}
 		conn, err = d.dialOnce(ctx, network, addr)
-		if err == nil || !isRefused(err) {
-			return conn, err
+		if err == nil {
+			d.log.Info("backend is back", "addr", addr)
+			return conn, nil
+		}
+		if !isRefused(err) {
+			return nil, err
 		}
 		t.Reset(retryInterval)
 	}
