@@ -36,7 +36,18 @@ func runServe(ctx context.Context, c CLI, args []string) int {
 		return exitUsage
 	}
 	printBanner(c.Stdout, cfg, lns)
-	if err := srv.Serve(ctx, lns...); err != nil {
+	wctx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() { // exits when wctx is done, or at once if the watch cannot be set up
+		defer close(watched)
+		if err := srv.Watch(wctx, cfg.File); err != nil {
+			log.Warn("config changes will not be picked up; restart devproxy after editing", "err", err)
+		}
+	}()
+	err = srv.Serve(ctx, lns...)
+	stopWatch()
+	<-watched
+	if err != nil {
 		fmt.Fprintln(c.Stderr, "devproxy:", err)
 		return exitFailed
 	}

@@ -34,6 +34,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is shown on the status page.
 	Version string
+	// OnReload, if set, is called after each reload attempt made by Watch
+	// (including one when Watch starts) with nil when the saved config is
+	// now in use, or the error that kept the previous one. It runs on the
+	// watch goroutine, so a slow hook delays the next reload.
+	OnReload func(error)
 }
 
 // Server is a running devproxy: it routes each request with the current,
@@ -48,6 +53,7 @@ type Server struct {
 	transports *transports
 	handler    http.Handler
 	started    time.Time
+	onReload   func(error)
 
 	mu        sync.Mutex
 	configErr error // the last rejected config, shown on the status page
@@ -66,7 +72,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{log: log, assets: opts.Assets, pages: pg, version: opts.Version, health: &health{}, started: time.Now()}
+	s := &Server{log: log, assets: opts.Assets, pages: pg, version: opts.Version, health: &health{}, started: time.Now(), onReload: opts.OnReload}
 	s.transports = newTransports(s.health, log)
 	t, err := s.compileTable(opts.Config)
 	if err != nil {
@@ -121,7 +127,9 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, cause, fix str
 }
 
 // Apply compiles cfg and makes it the current table. On error the current
-// table stays in place.
+// table stays in place. Requests already running finish on the table they
+// started with; upstream connection pools and hijacked connections
+// (WebSockets) are shared by all tables and left alone.
 func (s *Server) Apply(cfg *Config) error {
 	t, err := s.compileTable(cfg)
 	if err != nil {
