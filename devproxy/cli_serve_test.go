@@ -80,7 +80,7 @@ func TestServeWatchesConfig(t *testing.T) {
 		exited <- Main(ctx, []string{"serve", "--config", path}, CLI{Stdout: out, Stderr: errOut, Assets: os.DirFS("../static")})
 	}()
 	base := out.waitFor(t, regexp.MustCompile(`→  (http://127\.0\.0\.1:\d+)/`))[1]
-	out.waitFor(t, regexp.MustCompile(regexp.QuoteMeta("watching "+path+" for changes")))
+	out.waitFor(t, regexp.MustCompile(regexp.QuoteMeta("watching config for changes file="+path)))
 
 	client := &http.Client{Timeout: reloadWait}
 	defer client.CloseIdleConnections()

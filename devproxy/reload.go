@@ -43,7 +43,7 @@ func (s *Server) Watch(ctx context.Context, path string) error {
 	if err := w.Add(filepath.Dir(abs)); err != nil {
 		return fmt.Errorf("watching %s: %w", filepath.Dir(abs), err)
 	}
-	s.log.Info("watching " + path + " for changes")
+	s.log.Info("watching config for changes", "file", path)
 	rl := &reloader{s: s, path: path}
 	rl.reload()
 	isConfig := func(ev fsnotify.Event) bool { return ev.Name == abs }
