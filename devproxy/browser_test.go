@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -61,7 +60,7 @@ type browser struct {
 	cmd  *exec.Cmd
 	in   *json.Encoder
 	out  *bufio.Scanner
-	errb *lockedWriter // the driver's stderr, for failure messages
+	errb *syncBuffer // the driver's stderr, for failure messages
 }
 
 type browserAnswer struct {
@@ -87,7 +86,7 @@ func startBrowser(t *testing.T) *browser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errb := &lockedWriter{}
+	errb := newSyncBuffer()
 	cmd.Stderr = errb
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting node: %v", err)
@@ -180,22 +179,4 @@ func (b *browser) Console() []consoleMessage {
 func (b *browser) Screenshot(path string) {
 	b.t.Helper()
 	b.call(map[string]any{"op": "screenshot", "path": path}, nil)
-}
-
-// lockedWriter collects a child's stderr while tests may read it.
-type lockedWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedWriter) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

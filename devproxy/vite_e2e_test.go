@@ -37,7 +37,7 @@ func startVite(t *testing.T) (url, dir string) {
 		"--port", port, "--strictPort", "--host", "127.0.0.1", "--clearScreen", "false")
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // so cleanup ends Vite and anything it spawned
-	logs := &lockedWriter{}
+	logs := newSyncBuffer()
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting vite: %v", err)
