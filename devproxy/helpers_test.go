@@ -126,14 +126,8 @@ func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
 
 // find returns the attributes of the first record whose message is msg.
 func (l *logRecorder) find(msg string) (map[string]string, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, r := range l.records {
-		if r.Message == msg {
-			attrs := map[string]string{"level": r.Level.String()}
-			r.Attrs(func(a slog.Attr) bool { attrs[a.Key] = a.Value.String(); return true })
-			return attrs, true
-		}
+	if all := l.all(msg); len(all) > 0 {
+		return all[0], true
 	}
 	return nil, false
 }
@@ -158,3 +152,37 @@ func (l *logRecorder) wait(t *testing.T, msg string, timeout time.Duration) map[
 }
 
 func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }
+
+// all returns the attributes of every record whose message is msg.
+func (l *logRecorder) all(msg string) []map[string]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]string
+	for _, r := range l.records {
+		if r.Message == msg {
+			attrs := map[string]string{"level": r.Level.String()}
+			r.Attrs(func(a slog.Attr) bool { attrs[a.Key] = a.Value.String(); return true })
+			out = append(out, attrs)
+		}
+	}
+	return out
+}
+
+// serveUntilStopped serves cfg on 127.0.0.1:0; stop cancels Serve's
+// context, and served receives what Serve returned.
+func serveUntilStopped(t *testing.T, cfg *Config) (srv *Server, addr string, stop func(), served <-chan error) {
+	t.Helper()
+	srv, err := New(Options{Config: cfg, Assets: os.DirFS("../static"), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }() // exits when stop is called
+	return srv, ln.Addr().String(), cancel, done
+}
