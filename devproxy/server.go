@@ -48,6 +48,7 @@ type Server struct {
 	transports *transports
 	handler    http.Handler
 	started    time.Time
+	upgrades   upgradeTracker // relayed WebSockets, closed at shutdown, kept across reloads
 
 	mu        sync.Mutex
 	configErr error // the last rejected config, shown on the status page
@@ -92,6 +93,14 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.serveOwn(w, r, t)
 		return
 	}
+	if t.front != nil && isViteHMR(r) {
+		// Vite's HMR client connects to the page's origin, often at "/"
+		// with a token query; a user route matching that path must never
+		// take the socket, or hot reload silently stops.
+		noteRoute(r, "frontend")
+		t.front.proxy.ServeHTTP(w, r)
+		return
+	}
 	if rt := t.match(r.URL.Path); rt != nil {
 		noteRoute(r, rt.name)
 		rt.proxy.ServeHTTP(w, r)
@@ -121,7 +130,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, cause, fix str
 }
 
 // Apply compiles cfg and makes it the current table. On error the current
-// table stays in place.
+// table stays in place. Open WebSockets are left alone, whatever changed.
 func (s *Server) Apply(cfg *Config) error {
 	t, err := s.compileTable(cfg)
 	if err != nil {
@@ -159,11 +168,17 @@ func (s *Server) Serve(ctx context.Context, lns ...net.Listener) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
+	// Shutdown does not see hijacked connections: close the relayed
+	// WebSockets first, then wait for their handlers after the rest.
+	s.upgrades.closeAll()
 	err := hs.Shutdown(sctx)
 	s.transports.closeIdle()
 	if errors.Is(err, context.DeadlineExceeded) {
 		s.log.Warn("shutdown: some requests were still running and were cut", "grace", shutdownGrace)
 		_ = hs.Close()
+	}
+	if err := s.upgrades.wait(sctx); err != nil {
+		s.log.Warn("shutdown: some websocket relays did not finish", "grace", shutdownGrace)
 	}
 	return nil
 }
