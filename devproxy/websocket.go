@@ -87,18 +87,22 @@ func (s *Server) allowUpgrade(w http.ResponseWriter, r *http.Request, rt *route)
 		return true
 	}
 	p := rt.origins
-	s.log.Warn("websocket origin refused", "origin", origin, "route", rt.name, "path", r.URL.Path, "config_key", p.key)
+	fix := fmt.Sprintf("%s = [%q]", p.key, origin)
+	if norm, ok := normalizeOrigin(origin); !ok {
+		fix = "" // "null" (sandboxed and file:// pages) or not an origin at all: nothing to list
+	} else if norm != origin {
+		fix = "" // not how a browser spells an origin (RFC 6454 §6.1), so not a browser
+	}
+	s.log.Warn("websocket origin refused", "origin", origin, "route", rt.name, "path", r.URL.Path, "config_key", p.key, "fix", fix)
 	noteOutcome(r, fmt.Sprintf("origin %q is not allowed (%s)", origin, p.key))
-	fix := "it is not an origin a page can be allowed by: browsers send \"null\" for sandboxed and file:// pages"
-	if norm, ok := normalizeOrigin(origin); ok && norm == origin {
-		fix = fmt.Sprintf("to allow it, add it to %s in your devproxy.toml:\n    %s = [%q]", p.key, p.key, origin)
-	} else if ok {
-		fix = fmt.Sprintf("it is not spelled as a browser spells origins (%q)", norm)
+	how := "This Origin cannot be allowed by listing it: it is not an origin as a browser sends it."
+	if fix != "" {
+		how = "To allow it, add it in devproxy.toml:\n    " + fix
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Error(w, fmt.Sprintf("devproxy refused this WebSocket handshake for route %s: Origin %q is not allowed.\n"+
-		"Allowed: this proxy's own origins (localhost, 127.0.0.1, [::1] on its port), handshakes without Origin, and %s.\n%s",
-		rt.name, origin, p.key, fix), http.StatusForbidden)
+		"Allowed: this proxy's own origins (localhost, 127.0.0.1 and [::1] on its port), handshakes without an Origin, and %s.\n%s",
+		rt.name, origin, p.key, how), http.StatusForbidden)
 	return false
 }
 

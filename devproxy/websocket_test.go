@@ -52,7 +52,7 @@ type wsBackend struct {
 
 // newWSBackend starts an echo backend; configure adjusts its Upgrader
 // (by default: subprotocols chat.v2 and vite-hmr, compression on, any Origin).
-func newWSBackend(t *testing.T, configure func(*websocket.Upgrader)) *wsBackend {
+func newWSBackend(t testing.TB, configure func(*websocket.Upgrader)) *wsBackend {
 	t.Helper()
 	b := &wsBackend{closes: make(chan wsClose, 16), dropped: make(chan error, 16), pongs: make(chan string, 16)}
 	b.upgrader = websocket.Upgrader{
@@ -160,7 +160,7 @@ type wsProxy struct {
 
 // startWSProxy parses configText (fmt verbs filled from args) and serves it
 // until the test ends.
-func startWSProxy(t *testing.T, configText string, args ...any) *wsProxy {
+func startWSProxy(t testing.TB, configText string, args ...any) *wsProxy {
 	t.Helper()
 	cfg, err := Parse("devproxy.toml", []byte(fmt.Sprintf(configText, args...)), nil)
 	if err != nil {
@@ -183,7 +183,7 @@ func startWSProxy(t *testing.T, configText string, args ...any) *wsProxy {
 }
 
 // stop cancels Serve and waits for it to return.
-func (p *wsProxy) stop(t *testing.T) {
+func (p *wsProxy) stop(t testing.TB) {
 	t.Helper()
 	p.stopOnce.Do(func() {
 		p.cancel()
@@ -439,6 +439,13 @@ allowed_origins = ["*"]
 			}
 			if !strings.Contains(string(body), tt.key) {
 				t.Errorf("403 body does not name the config key %s:\n%s", tt.key, body)
+			}
+			if len(tt.origins) == 1 {
+				fix := fmt.Sprintf("%s = [%q]", tt.key, tt.origins[0])
+				norm, ok := normalizeOrigin(tt.origins[0])
+				if canAllow := ok && norm == tt.origins[0]; strings.Contains(string(body), fix) != canAllow {
+					t.Errorf("403 body offers fix %s: %v, want %v:\n%s", fix, !canAllow, canAllow, body)
+				}
 			}
 			if got := be.conns.Load(); got != connsBefore {
 				t.Errorf("backend accepted %d connections for a refused handshake, want 0", got-connsBefore)
