@@ -813,3 +813,14 @@ func settledGoroutines(ok func(int) bool, timeout time.Duration) int {
 	}
 	return n
 }
+
+func TestWebSocketOutlivesRouteTimeout(t *testing.T) {
+	be := newWSBackend(t, nil)
+	const timeout = 100 * time.Millisecond
+	p := startWSProxy(t, "[routes.\"/ws\"]\ntarget = %q\ntimeout = \"%s\"\n", be.URL, timeout)
+	c, _ := dialWS(t, wsDialer, p.url("/ws"), nil)
+	// The route timeout bounds the handshake only; an idle socket must
+	// survive it. Letting it elapse is the point here, not synchronisation.
+	<-time.After(3 * timeout)
+	echo(t, c, websocket.TextMessage, []byte("still here"))
+}
