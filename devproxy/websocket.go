@@ -93,7 +93,11 @@ func (s *Server) allowUpgrade(w http.ResponseWriter, r *http.Request, rt *route)
 	} else if norm != origin {
 		fix = "" // not how a browser spells an origin (RFC 6454 §6.1), so not a browser
 	}
-	s.log.Warn("websocket origin refused", "origin", origin, "route", rt.name, "path", r.URL.Path, "config_key", p.key, "fix", fix)
+	attrs := []any{"origin", origin, "route", rt.name, "path", r.URL.Path, "config_key", p.key}
+	if fix != "" {
+		attrs = append(attrs, "fix", fix)
+	}
+	s.log.Warn("websocket origin refused", attrs...)
 	noteOutcome(r, fmt.Sprintf("origin %q is not allowed (%s)", origin, p.key))
 	how := "This Origin cannot be allowed by listing it: it is not an origin as a browser sends it."
 	if fix != "" {
