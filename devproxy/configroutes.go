@@ -40,8 +40,36 @@ func (cr *configReader) readRoutes(routes map[string]any, cfg *Config) {
 		seen[p] = key
 		rt.Path = p
 		cfg.Routes = append(cfg.Routes, rt)
+		if cfg.Frontend.DevServer != "" {
+			cr.warnHMRShadow(path, p)
+		}
 	}
 	sortRoutes(cfg.Routes)
+}
+
+// hmrSockets are dev servers' hot-reload socket paths that devproxy cannot
+// recognise by subprotocol (Vite's "vite-hmr" always reaches the dev server).
+var hmrSockets = []struct{ path, server string }{
+	{"/ws", "webpack-dev-server 4+"},
+	{"/_next/webpack-hmr", "Next.js"},
+	{"/_next/hmr", "Next.js 16+"},
+}
+
+// warnHMRShadow warns when route p takes a dev server's HMR socket path, so
+// hot reload would reach the route's backend instead of the dev server.
+func (cr *configReader) warnHMRShadow(path []string, p string) {
+	var taken []string
+	for _, h := range hmrSockets {
+		if p == "/" || h.path == p || strings.HasPrefix(h.path, p+"/") {
+			taken = append(taken, fmt.Sprintf("%s (%s)", h.path, h.server))
+		}
+	}
+	if len(taken) == 0 {
+		return
+	}
+	cr.warn(path, fmt.Sprintf("route %q takes the dev server's hot-reload socket %s; if that is your dev server, hot reload will not reach it",
+		p, strings.Join(taken, ", ")),
+		"give the route a more specific path, e.g. [routes.\"/api/ws\"] (Vite's HMR socket is routed by its vite-hmr subprotocol and is not affected)")
 }
 
 // routePath validates a route key and returns its normal form.

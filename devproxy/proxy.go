@@ -40,11 +40,21 @@ func (s *Server) newRouteProxy(rt *route) http.Handler {
 		if s.answerCORS(w, r, rt) {
 			return // a preflight devproxy answered itself
 		}
-		if isUpgrade(r) && !s.allowUpgrade(w, r, rt) {
+		upgrade := isUpgrade(r)
+		if upgrade && !s.allowUpgrade(w, r, rt) {
 			return // refused before any upstream connection is made
 		}
 		ctx, cancel := context.WithCancelCause(r.Context())
 		defer cancel(nil)
+		if upgrade {
+			tw, done, ok := s.upgrades.track(w, cancel)
+			if !ok {
+				http.Error(w, "devproxy is shutting down", http.StatusServiceUnavailable)
+				return
+			}
+			defer done()
+			w = tw
+		}
 		st := &proxyState{rt: rt}
 		// Bounds the wait for response headers only; bodies and streams
 		// (SSE, downloads, WebSockets) are never cut by it.
@@ -73,6 +83,13 @@ func (s *Server) rewriteRequest(rt *route, pr *httputil.ProxyRequest) {
 
 	if rt.ChangeOrigin {
 		out.Host = rt.target.Host
+		// A backend that compares Origin with Host on the handshake
+		// (gorilla/websocket's default, Django Channels, Socket.IO cors)
+		// must see its own origin; allowUpgrade has already checked the
+		// browser's. Plain requests keep Origin for the backend's CORS.
+		if isUpgrade(pr.In) && pr.In.Header.Get("Origin") != "" {
+			out.Header.Set("Origin", rt.targetOrigin)
+		}
 	} else {
 		out.Host = pr.In.Host
 	}

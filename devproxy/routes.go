@@ -27,6 +27,10 @@ type route struct {
 	rewrite    *regexp.Regexp
 	isFrontend bool
 	proxy      http.Handler
+	// targetOrigin is the target as a browser origin, sent as Origin on
+	// handshakes when change_origin is set.
+	targetOrigin string
+	origins      originPolicy // who may open WebSockets through this route
 }
 
 // compileTable builds the routing table for cfg. It does not touch the
@@ -38,6 +42,7 @@ func (s *Server) compileTable(cfg *Config) (*table, error) {
 		if err != nil {
 			return nil, err
 		}
+		rt.origins = newOriginPolicy(cfg, rc, false)
 		t.routes = append(t.routes, rt)
 		t.byPath[rt.Path] = rt
 	}
@@ -49,6 +54,7 @@ func (s *Server) compileTable(cfg *Config) (*table, error) {
 			return nil, err
 		}
 		rt.isFrontend = true
+		rt.origins = newOriginPolicy(cfg, rc, true)
 		rt.ChangeOrigin = true // the dev server's allowedHosts check expects its own Host
 		t.front = rt
 	case fe.Static != "":
@@ -67,6 +73,7 @@ func (s *Server) compileRoute(rc Route, name string) (*route, error) {
 		return nil, fmt.Errorf("route %s: %w", name, err)
 	}
 	rt := &route{Route: rc, name: name, target: u, addr: hostPort(u)}
+	rt.targetOrigin, _ = normalizeOrigin(u.Scheme + "://" + u.Host)
 	if rc.Rewrite != nil {
 		if rt.rewrite, err = regexp.Compile(rc.Rewrite.From); err != nil {
 			return nil, fmt.Errorf("route %s: %w", name, err)

@@ -54,6 +54,7 @@ type Server struct {
 	handler    http.Handler
 	started    time.Time
 	onReload   func(error)
+	upgrades   upgradeTracker // relayed WebSockets, closed at shutdown, kept across reloads
 
 	mu        sync.Mutex
 	configErr error // the last rejected config, shown on the status page
@@ -96,6 +97,14 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	if isReserved(r.URL.Path) {
 		noteRoute(r, "devproxy")
 		s.serveOwn(w, r, t)
+		return
+	}
+	if t.front != nil && isViteHMR(r) {
+		// Vite's HMR client connects to the page's origin, often at "/"
+		// with a token query; a user route matching that path must never
+		// take the socket, or hot reload silently stops.
+		noteRoute(r, "frontend")
+		t.front.proxy.ServeHTTP(w, r)
 		return
 	}
 	if rt := t.match(r.URL.Path); rt != nil {
@@ -167,11 +176,17 @@ func (s *Server) Serve(ctx context.Context, lns ...net.Listener) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
+	// Shutdown does not see hijacked connections: close the relayed
+	// WebSockets first, then wait for their handlers after the rest.
+	s.upgrades.closeAll()
 	err := hs.Shutdown(sctx)
 	s.transports.closeIdle()
 	if errors.Is(err, context.DeadlineExceeded) {
 		s.log.Warn("shutdown: some requests were still running and were cut", "grace", shutdownGrace)
 		_ = hs.Close()
+	}
+	if err := s.upgrades.wait(sctx); err != nil {
+		s.log.Warn("shutdown: some websocket relays did not finish", "grace", shutdownGrace)
 	}
 	return nil
 }
