@@ -47,21 +47,11 @@ func startProxyLogged(t *testing.T, configText string, log *slog.Logger) *testPr
 // serveConfig serves an already-loaded config until the test ends.
 func serveConfig(t *testing.T, cfg *Config, path string, log *slog.Logger) *testProxy {
 	t.Helper()
-	srv, err := New(Options{Config: cfg, Assets: os.DirFS("../static"), Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }() // exits when ctx is cancelled at cleanup
+	srv, addr, stop, served := serveUntilStopped(t, cfg, log)
 	t.Cleanup(func() {
-		cancel()
+		stop()
 		select {
-		case err := <-done:
+		case err := <-served:
 			if err != nil {
 				t.Errorf("Serve: %v", err)
 			}
@@ -69,7 +59,7 @@ func serveConfig(t *testing.T, cfg *Config, path string, log *slog.Logger) *test
 			t.Error("Serve did not return after cancel")
 		}
 	})
-	return &testProxy{Server: srv, URL: "http://" + ln.Addr().String(), Addr: ln.Addr().String(), File: path}
+	return &testProxy{Server: srv, URL: "http://" + addr, Addr: addr, File: path}
 }
 
 // freeAddr returns a loopback address with a port nothing listens on.
@@ -170,9 +160,9 @@ func (l *logRecorder) all(msg string) []map[string]string {
 
 // serveUntilStopped serves cfg on 127.0.0.1:0; stop cancels Serve's
 // context, and served receives what Serve returned.
-func serveUntilStopped(t *testing.T, cfg *Config) (srv *Server, addr string, stop func(), served <-chan error) {
+func serveUntilStopped(t *testing.T, cfg *Config, log *slog.Logger) (srv *Server, addr string, stop func(), served <-chan error) {
 	t.Helper()
-	srv, err := New(Options{Config: cfg, Assets: os.DirFS("../static"), Logger: slog.New(slog.DiscardHandler)})
+	srv, err := New(Options{Config: cfg, Assets: os.DirFS("../static"), Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,6 +173,6 @@ func serveUntilStopped(t *testing.T, cfg *Config) (srv *Server, addr string, sto
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }() // exits when stop is called
+	go func() { done <- srv.Serve(ctx, ln) }() // exits when stop is called or the test ends
 	return srv, ln.Addr().String(), cancel, done
 }

@@ -114,7 +114,7 @@ func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, ln, stop, served := serveUntilStopped(t, cfg)
+	_, ln, stop, served := serveUntilStopped(t, cfg, slog.New(slog.DiscardHandler))
 	type result struct {
 		body string
 		err  error
