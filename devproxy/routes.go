@@ -27,6 +27,7 @@ type route struct {
 	rewrite    *regexp.Regexp
 	isFrontend bool
 	proxy      http.Handler
+	notes      onceLog // one-time explanations already logged for this route (cookie rewrites, CORS origins)
 }
 
 // compileTable builds the routing table for cfg. It does not touch the
@@ -147,10 +148,10 @@ func joinURLPath(base, p string) string {
 
 // publicPath is the inverse of upstreamPath for paths without a rewrite: it
 // maps a path on the target (from a Location or cookie Path) back to the
-// path the browser uses. ok is false when p is outside the target's base
+// path the browser uses. ok is false when p is not absolute, is outside the base
 // path or the route rewrites paths (a regexp cannot be inverted).
 func (rt *route) publicPath(p string) (string, bool) {
-	if rt.rewrite != nil {
+	if rt.rewrite != nil || !strings.HasPrefix(p, "/") {
 		return "", false
 	}
 	base := strings.TrimSuffix(rt.target.Path, "/")
