@@ -66,9 +66,9 @@ target = "`+up+`"
 			want: map[string]string{
 				"Access-Control-Allow-Origin":      spa,
 				"Access-Control-Allow-Credentials": "true",
-				"Access-Control-Allow-Methods":      "PUT",
-				"Access-Control-Allow-Headers":      "x-token, content-type",
-				"Access-Control-Max-Age":            "600",
+				"Access-Control-Allow-Methods":     "PUT",
+				"Access-Control-Allow-Headers":     "x-token, content-type",
+				"Access-Control-Max-Age":           "600",
 			},
 			wantVary: true,
 		},
@@ -108,8 +108,8 @@ target = "`+up+`"
 			want: map[string]string{
 				"Access-Control-Allow-Origin":      "http://anything.test:9999",
 				"Access-Control-Allow-Credentials": "true",
-				"Access-Control-Allow-Methods":      "GET, PUT",
-				"Access-Control-Allow-Headers":      "X-Token",
+				"Access-Control-Allow-Methods":     "GET, PUT",
+				"Access-Control-Allow-Headers":     "X-Token",
 			},
 			wantAbsent: []string{"Access-Control-Max-Age"}, wantVary: true,
 		},
