@@ -68,6 +68,10 @@ func (e *cookieEdit) describe(origin string) string {
 // returned as it came (the browser will judge it).
 func rewriteSetCookie(line string, rt *route, secureCtx bool) (string, cookieEdit) {
 	line = sanitizeHeaderValue(line)
+	semi := strings.IndexByte(line, ';')
+	if semi < 0 {
+		return line, cookieEdit{} // name=value only: nothing to adjust
+	}
 	c, err := http.ParseSetCookie(line)
 	if err != nil {
 		return line, cookieEdit{}
@@ -78,10 +82,6 @@ func rewriteSetCookie(line string, rt *route, secureCtx bool) (string, cookieEdi
 	hostPrefixed := hasPrefixFold(c.Name, "__Host-")
 	prefixed := hostPrefixed || hasPrefixFold(c.Name, "__Secure-")
 
-	semi := strings.IndexByte(line, ';')
-	if semi < 0 {
-		return line, e // name=value only: nothing to adjust
-	}
 	var b strings.Builder
 	b.Grow(len(line) + 16)
 	b.WriteString(line[:semi])
