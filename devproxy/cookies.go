@@ -28,7 +28,7 @@ func (e *cookieEdit) changed() bool {
 func (e *cookieEdit) describe(origin string) string {
 	var parts []string
 	if e.domain != "" {
-		parts = append(parts, fmt.Sprintf("removed Domain=%s (the browser only keeps it as a cookie of %s's host)", e.domain, origin))
+		parts = append(parts, fmt.Sprintf("removed Domain=%s (a page at %s cannot store a cookie for another domain; it is now a cookie of devproxy's host)", e.domain, origin))
 	}
 	if e.toPath != "" {
 		parts = append(parts, fmt.Sprintf("Path=%s → Path=%s (the backend's path as the browser sees it through the route)", e.fromPath, e.toPath))
@@ -53,7 +53,7 @@ func (e *cookieEdit) describe(origin string) string {
 		parts = append(parts, fmt.Sprintf("note: %s needs a secure origin and the browser will refuse it at %s", e.name, origin))
 	}
 	if e.keptHostPath {
-		parts = append(parts, "kept Path=/ (a __Host- cookie must have it)")
+		parts = append(parts, "kept Path=/ although the route maps paths (a __Host- cookie must have Path=/)")
 	}
 	return strings.Join(parts, "; ")
 }
@@ -102,7 +102,9 @@ func rewriteSetCookie(line string, rt *route, secureCtx bool) (string, cookieEdi
 			// dropped: the cookie becomes host-only for devproxy's host
 		case strings.EqualFold(key, "Path") && strings.HasPrefix(val, "/"):
 			if hostPrefixed {
-				e.keptHostPath = val == "/" && rt.publicPathChanges(val)
+				if p, ok := cookiePublicPath(rt, val); ok && p != val {
+					e.keptHostPath = true
+				}
 				writeAttr(&b, seg)
 				break
 			}
@@ -165,13 +167,6 @@ func cookiePublicPath(rt *route, p string) (string, bool) {
 		return rt.publicPath(base)
 	}
 	return "", false
-}
-
-// publicPathChanges reports whether a cookie with Path p would have been
-// remapped by cookiePublicPath.
-func (rt *route) publicPathChanges(p string) bool {
-	pub, ok := cookiePublicPath(rt, p)
-	return ok && pub != p
 }
 
 // pathMatches is RFC 6265 §5.1.4 path-match: whether a request for reqPath
