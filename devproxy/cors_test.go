@@ -204,3 +204,31 @@ func TestAddVary(t *testing.T) {
 		})
 	}
 }
+
+// TestCORSOnBadGateway: when the backend is down, an allowed cross-origin
+// caller can read devproxy's 502 instead of a bare CORS failure.
+func TestCORSOnBadGateway(t *testing.T) {
+	p := startProxy(t, `
+[routes."/api"]
+target = "http://`+freeAddr(t)+`"
+retry = "0s"
+[routes."/api".cors]
+allow_origins = ["http://localhost:5173"]
+`)
+	req, err := http.NewRequest("GET", p.URL+"/api/x", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Origin", "http://localhost:5173")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadGateway {
+		t.Errorf("status = %d, want 502", res.StatusCode)
+	}
+	if got := res.Header.Get("Access-Control-Allow-Origin"); got != "http://localhost:5173" {
+		t.Errorf("Access-Control-Allow-Origin on the 502 = %q, want the caller's origin", got)
+	}
+}
