@@ -114,6 +114,10 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	p := describeUpstreamError(rt, err, cause)
 	p.Route, p.Target = rt.name, rt.target.String()
 	noteOutcome(r, p.Cause)
+	if rt.CORS != nil {
+		// Without CORS headers a cross-origin fetch sees only "blocked by CORS policy", hiding the real 502.
+		s.applyCORS(rt, r, w.Header())
+	}
 	if rt.isFrontend && isRefused(err) && prefersHTML(r) {
 		p.Status = http.StatusServiceUnavailable
 		w.Header().Set("Retry-After", "1")

@@ -16,7 +16,8 @@ var errUpstreamTimeout = errors.New("upstream timeout")
 // proxyState travels with one proxied request in its context.
 type proxyState struct {
 	rt    *route
-	timer *time.Timer // fires the route timeout; stopped once headers arrive
+	in    *http.Request // as the browser sent it: its Host and scheme are devproxy's origin for response rewriting
+	timer *time.Timer   // fires the route timeout; stopped once headers arrive
 }
 
 type proxyStateKey struct{}
@@ -55,7 +56,7 @@ func (s *Server) newRouteProxy(rt *route) http.Handler {
 			defer done()
 			w = tw
 		}
-		st := &proxyState{rt: rt}
+		st := &proxyState{rt: rt, in: r}
 		// Bounds the wait for response headers only; bodies and streams
 		// (SSE, downloads, WebSockets) are never cut by it.
 		st.timer = time.AfterFunc(rt.Timeout, func() { cancel(errUpstreamTimeout) })

@@ -31,6 +31,7 @@ type route struct {
 	// handshakes when change_origin is set.
 	targetOrigin string
 	origins      originPolicy // who may open WebSockets through this route
+	notes        onceLog      // one-time explanations already logged for this route (cookie rewrites, CORS origins)
 }
 
 // compileTable builds the routing table for cfg. It does not touch the
@@ -154,10 +155,10 @@ func joinURLPath(base, p string) string {
 
 // publicPath is the inverse of upstreamPath for paths without a rewrite: it
 // maps a path on the target (from a Location or cookie Path) back to the
-// path the browser uses. ok is false when p is outside the target's base
+// path the browser uses. ok is false when p is not absolute, is outside the base
 // path or the route rewrites paths (a regexp cannot be inverted).
 func (rt *route) publicPath(p string) (string, bool) {
-	if rt.rewrite != nil {
+	if rt.rewrite != nil || !strings.HasPrefix(p, "/") {
 		return "", false
 	}
 	base := strings.TrimSuffix(rt.target.Path, "/")

@@ -1,0 +1,142 @@
+package devproxy
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// locationHeaders are the response headers that carry a URL the browser
+// navigates to or resolves against. devproxy never follows a redirect
+// itself (ReverseProxy's transport does not); it only rewrites these.
+var locationHeaders = []string{"Location", "Content-Location", "Refresh"}
+
+// rewriteLocations rewrites URLs that point at rt's target so the browser
+// stays on devproxy's origin, logging each change.
+func (s *Server) rewriteLocations(rt *route, in *http.Request, h http.Header) {
+	origin := ""
+	for _, name := range locationHeaders {
+		vals := h[name]
+		for i, v := range vals {
+			if origin == "" {
+				origin = proxyOrigin(in)
+			}
+			var out string
+			var ok bool
+			if name == "Refresh" {
+				out, ok = rewriteRefresh(v, rt, origin)
+			} else {
+				out, ok = rewriteLocation(v, rt, origin)
+			}
+			if !ok {
+				continue
+			}
+			vals[i] = out
+			s.log.Info("location rewritten", "route", rt.name, "header", name, "from", v, "to", out)
+		}
+	}
+}
+
+// rewriteLocation maps an absolute (or scheme-relative) URL on rt's target
+// origin, inside its base path, to devproxy's origin and rt's prefix:
+// http://localhost:8080/login behind "/api" with strip_prefix becomes
+// http://localhost:3000/api/login. Relative URLs, other origins and paths
+// outside the base path are left alone (ok is false). The query and
+// fragment are kept as the backend wrote them.
+func rewriteLocation(loc string, rt *route, origin string) (string, bool) {
+	loc = sanitizeHeaderValue(loc)
+	slashes := strings.Index(loc, "//")
+	if slashes < 0 {
+		return loc, false // relative: the browser resolves it against devproxy's origin already
+	}
+	u, err := url.Parse(loc)
+	if err != nil || u.Host == "" || u.User != nil || u.Opaque != "" {
+		return loc, false
+	}
+	scheme := u.Scheme
+	if scheme == "" {
+		scheme = rt.target.Scheme // scheme-relative: the backend meant its own scheme
+	}
+	if !strings.EqualFold(scheme, rt.target.Scheme) || !sameHostPort(u, rt.target) {
+		return loc, false
+	}
+	rest := loc[slashes+2:]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	tail := rest[end:] // path, query and fragment, as written
+	pathEnd := strings.IndexAny(tail, "?#")
+	if pathEnd < 0 {
+		pathEnd = len(tail)
+	}
+	p := tail[:pathEnd]
+	if p == "" {
+		p = "/"
+	}
+	pub, ok := rt.publicPath(p)
+	if !ok {
+		return loc, false
+	}
+	return origin + pub + tail[pathEnd:], true
+}
+
+// sameHostPort reports whether u names the host and port of target. All
+// loopback names (localhost, 127.0.0.1, [::1]) are one host: a backend at
+// 127.0.0.1:8080 that redirects to localhost:8080 means itself.
+func sameHostPort(u, target *url.URL) bool {
+	if portOrDefault(u, target.Scheme) != portOrDefault(target, target.Scheme) {
+		return false
+	}
+	h, th := u.Hostname(), target.Hostname()
+	return strings.EqualFold(h, th) || (isLoopbackHost(h) && isLoopbackHost(th))
+}
+
+func portOrDefault(u *url.URL, scheme string) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme != "" {
+		scheme = u.Scheme
+	}
+	if strings.EqualFold(scheme, "https") {
+		return "443"
+	}
+	return "80"
+}
+
+// rewriteRefresh rewrites the URL in a Refresh header ("5; url=http://…",
+// also "5;URL='…'" and "0, http://…", as HTML's meta refresh parser
+// accepts them) with rewriteLocation, keeping the rest as written.
+func rewriteRefresh(v string, rt *route, origin string) (string, bool) {
+	v = sanitizeHeaderValue(v)
+	sep := strings.IndexAny(v, ";,")
+	if sep < 0 {
+		return v, false // a delay only
+	}
+	i := sep + 1
+	i += len(v[i:]) - len(strings.TrimLeft(v[i:], " \t"))
+	if rest := v[i:]; hasPrefixFold(rest, "url") {
+		j := 3 + len(rest[3:]) - len(strings.TrimLeft(rest[3:], " \t"))
+		if j < len(rest) && rest[j] == '=' {
+			j++
+			j += len(rest[j:]) - len(strings.TrimLeft(rest[j:], " \t"))
+			i += j
+		}
+	}
+	end := len(v)
+	if i < len(v) && (v[i] == '\'' || v[i] == '"') {
+		if k := strings.IndexByte(v[i+1:], v[i]); k >= 0 {
+			end = i + 1 + k
+		}
+		i++
+	}
+	if i >= end {
+		return v, false
+	}
+	out, ok := rewriteLocation(v[i:end], rt, origin)
+	if !ok {
+		return v, false
+	}
+	return v[:i] + out + v[end:], true
+}
