@@ -5,13 +5,13 @@ import (
 	"strings"
 )
 
-// consoleMessage is the error Chromium prints in the DevTools console for a
+// chromiumConsoleText is the error Chromium prints in the DevTools console for a
 // blocked fetch(), letter for letter. Adapted from chromium
 // third_party/blink/renderer/platform/loader/cors/cors_error_string.cc
 // GetErrorString, with the texts Chromium 156 prints (it no longer appends
 // the "set the request's mode to 'no-cors'" advice, and shortened the
 // invalid-value advice to "Have the server send the header with a valid value.").
-func consoleMessage(f *corsFailure, origin string) string {
+func chromiumConsoleText(f *corsFailure, origin string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Access to fetch at '%s' ", f.URL)
 	if f.Initial != f.URL {

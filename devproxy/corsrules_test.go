@@ -160,7 +160,7 @@ func TestDiagnose(t *testing.T) {
 					t.Errorf("failure = kind %d hint %q preflight %v, want kind %d hint %q preflight %v", f.Kind, f.Hint, f.Preflight, tt.wantKind, tt.wantHint, tt.wantPre)
 				}
 				if tt.wantConsole != "" {
-					if got := consoleMessage(f, call.Origin); got != tt.wantConsole {
+					if got := chromiumConsoleText(f, call.Origin); got != tt.wantConsole {
 						t.Errorf("console =\n  %s\nwant\n  %s", got, tt.wantConsole)
 					}
 				}

@@ -103,7 +103,7 @@ func newDoctorReport(call corsCall, d *diagnosis, notes []string, stack string) 
 	case d.Failure != nil:
 		e := explain(call, d)
 		r.Verdict = verdictBlocked
-		r.Console = consoleMessage(d.Failure, call.Origin)
+		r.Console = chromiumConsoleText(d.Failure, call.Origin)
 		r.Reason, r.Fault, r.Fix = e.Reason, e.Fault, e.Fix
 	default:
 		r.Verdict = verdictAllowed
