@@ -56,6 +56,11 @@ func TestDoctorMatchesChromium(t *testing.T) {
 			return
 		case "/echo":
 			h.Set("Access-Control-Allow-Origin", origin)
+		case "/preflight-mismatch":
+			h.Set("Access-Control-Allow-Origin", "http://localhost:3000")
+		case "/preflight-credentials":
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Set("Access-Control-Allow-Methods", "PUT")
 		case "/ok":
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Set("Vary", "Origin")
@@ -83,6 +88,8 @@ func TestDoctorMatchesChromium(t *testing.T) {
 		{name: "credentials without ACAC", path: "/credentials", init: `{credentials: "include"}`, args: []string{"--credentials", "include"}},
 		{name: "redirect taints the origin", path: "/redirect", init: `{}`},
 		{name: "authorization covered by star", path: "/auth-star", init: `{headers: {"Authorization": "Bearer t"}}`, args: []string{"--header", "Authorization: Bearer t"}, wantAllowed: true},
+		{name: "preflight ACAO mismatch", path: "/preflight-mismatch", init: `{method: "DELETE"}`, args: []string{"--method", "DELETE"}},
+		{name: "preflight without ACAC", path: "/preflight-credentials", init: `{method: "PUT", credentials: "include"}`, args: []string{"--method", "PUT", "--credentials", "include"}},
 		{name: "allowed", path: "/ok", init: `{}`, wantAllowed: true},
 	}
 	b := startBrowser(t)
@@ -124,5 +131,41 @@ func TestDoctorMatchesChromium(t *testing.T) {
 				t.Errorf("console text differs\nchromium: %s\ndoctor:   %s", browserText, r.Console)
 			}
 		})
+	}
+}
+
+// TestDoctorUnreachableMatchesChromium: with nothing listening, Chromium
+// prints a net:: error, not a CORS message, and so does doctor.
+func TestDoctorUnreachableMatchesChromium(t *testing.T) {
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "<!doctype html><title>doctor</title>")
+	}))
+	t.Cleanup(page.Close)
+	closed := httptest.NewServer(http.NotFoundHandler())
+	target := closed.URL + "/api"
+	closed.Close()
+
+	b := startBrowser(t)
+	b.Goto(page.URL + "/")
+	var outcome string
+	b.Eval(fmt.Sprintf(`try { await fetch(%q); return "allowed"; } catch (e) { return "blocked: " + e; }`, target), &outcome)
+	var texts []string
+	for deadline := time.Now().Add(5 * time.Second); len(texts) == 0 && time.Now().Before(deadline); {
+		for _, m := range b.Console() {
+			if strings.Contains(m.Text, "net::ERR_") {
+				texts = append(texts, m.Text)
+			}
+		}
+	}
+	code, out, _ := runDoctorCLI(t, target, "--origin", page.URL, "--json")
+	var r doctorReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("doctor --json: %v\n%s", err, out)
+	}
+	if outcome == "allowed" || code != exitFailed || r.Verdict != verdictUnreachable {
+		t.Fatalf("Chromium: %s; doctor: %s exit %d", outcome, r.Verdict, code)
+	}
+	if len(texts) != 1 || texts[0] != r.Console {
+		t.Errorf("console text differs\nchromium: %q\ndoctor:   %q", texts, r.Console)
 	}
 }

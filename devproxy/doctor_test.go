@@ -178,7 +178,7 @@ func TestDoctorUnreachable(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	code, out, _ := runDoctorCLI(t, "http://"+addr+"/api", "--origin", doctorOrigin)
-	for _, want := range []string{"NOT A CORS PROBLEM", "GET http://" + addr + "/api net::ERR_CONNECTION_REFUSED", "nothing is listening on " + addr} {
+	for _, want := range []string{"NOT A CORS PROBLEM", "Failed to load resource: net::ERR_CONNECTION_REFUSED", "DevTools shows: GET http://" + addr + "/api net::ERR_CONNECTION_REFUSED", "nothing is listening on " + addr} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

@@ -30,7 +30,9 @@ type doctorReport struct {
 	} `json:"preflight"`
 	Exchanges []reportExchange `json:"exchanges"`
 	// Console is the exact text Chromium prints in the DevTools console.
-	Console       string   `json:"console,omitempty"`
+	Console string `json:"console,omitempty"`
+	// Network is how DevTools shows a request that got no answer.
+	Network       string   `json:"network,omitempty"`
 	Reason        string   `json:"reason,omitempty"`
 	Fault         string   `json:"fault,omitempty"`
 	Fix           string   `json:"fix,omitempty"`
@@ -90,7 +92,10 @@ func newDoctorReport(call corsCall, d *diagnosis, notes []string, stack string) 
 	case d.Unreachable != nil:
 		name := netErrorName(d.Unreachable)
 		r.Verdict = verdictUnreachable
-		r.Console = fmt.Sprintf("%s %s net::%s", d.UnreachableMethod, d.UnreachableURL, name)
+		// The console message's text, as Chromium logs it; DevTools shows it
+		// with the request line in front instead (see Network).
+		r.Console = "Failed to load resource: net::" + name
+		r.Network = fmt.Sprintf("%s %s net::%s", d.UnreachableMethod, d.UnreachableURL, name)
 		r.Reason = fmt.Sprintf("The %s request got no HTTP answer (%v). This is not a CORS problem: the browser never got a response to check.", d.UnreachableMethod, d.Unreachable)
 		r.Fault = faultNetwork
 		r.Fix = unreachableHint(name, d.UnreachableURL)
@@ -187,6 +192,9 @@ func printReport(w io.Writer, r doctorReport) {
 	}
 	if r.Console != "" {
 		fmt.Fprintf(w, "\nChromium console:\n  %s\n", r.Console)
+	}
+	if r.Network != "" {
+		fmt.Fprintf(w, "  (DevTools shows: %s, and fetch() rejects with TypeError: Failed to fetch)\n", r.Network)
 	}
 	fmt.Fprintf(w, "\nWhy:   %s\n", r.Reason)
 	if r.Fault != "" {
