@@ -65,6 +65,9 @@ func newDoctorReport(call corsCall, d *diagnosis, notes []string, stack string) 
 		TaintedOrigin: d.Tainted, Warnings: []string{}, Notes: append([]string{}, notes...),
 	}
 	for _, w := range d.Warnings { // one line per problem, however many responses show it
+		if strings.HasPrefix(w, "preflight: ") && slices.Contains(d.Warnings, strings.TrimPrefix(w, "preflight: ")) {
+			continue // the same problem on the actual response says it all
+		}
 		if !slices.Contains(r.Warnings, w) {
 			r.Warnings = append(r.Warnings, w)
 		}
