@@ -21,6 +21,7 @@ func runServe(ctx context.Context, c CLI, args []string) int {
 		fmt.Fprintln(c.Stderr, "devproxy:", err)
 		return exitUsage
 	}
+	RaiseOpenFileLimit(log)
 	cfg, ok := loadConfig(c, *path, explicitFlag(fs, "config"))
 	if !ok {
 		return exitUsage

@@ -35,6 +35,11 @@ type Config struct {
 	// through every route. If empty, only the proxy's own origins (and
 	// handshakes without an Origin header) are accepted.
 	AllowedOrigins []string
+	// AllowedHosts are extra Host names devproxy answers to, beside
+	// localhost, *.localhost, IP addresses and the listen host; a leading
+	// dot allows subdomains (".example.test"), "*" allows any. Requests for
+	// other names are refused (DNS-rebinding protection).
+	AllowedHosts []string
 	// Retry is how long a request waits for a backend that answered recently
 	// and now refuses connections (it is restarting) before devproxy gives up.
 	Retry time.Duration
@@ -55,6 +60,9 @@ type Frontend struct {
 	Static string
 	// SPA serves /index.html for unknown extension-less paths (static only).
 	SPA bool
+	// Dotfiles serves files and directories whose name starts with a dot
+	// (.env, .git); off by default.
+	Dotfiles bool
 }
 
 // Route forwards a path prefix to a backend.

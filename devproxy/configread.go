@@ -14,8 +14,8 @@ import (
 
 // The keys each table accepts; anything else is an error with a suggestion.
 var (
-	topKeys      = []string{"listen", "allow_remote", "allowed_origins", "retry", "timeout", "frontend", "routes"}
-	frontendKeys = []string{"dev_server", "static", "spa"}
+	topKeys      = []string{"listen", "allow_remote", "allowed_origins", "allowed_hosts", "retry", "timeout", "frontend", "routes"}
+	frontendKeys = []string{"dev_server", "static", "spa", "dotfiles"}
 	routeKeys    = []string{"target", "strip_prefix", "change_origin", "rewrite", "headers", "insecure", "timeout", "retry", "allowed_origins", "cookies", "cors"}
 	rewriteKeys  = []string{"from", "to"}
 	corsKeys     = []string{"allow_origins", "allow_credentials", "allow_methods", "allow_headers", "expose_headers", "max_age"}
@@ -223,6 +223,7 @@ func (cr *configReader) read(raw map[string]any) *Config {
 	cfg.AllowRemote = cr.boolean(raw, nil, "allow_remote", false)
 	cr.checkListen(cfg)
 	cfg.AllowedOrigins = cr.origins(raw, nil, "allowed_origins")
+	cfg.AllowedHosts = cr.hosts(raw, nil, "allowed_hosts")
 	cfg.Retry = cr.duration(raw, nil, "retry", defaultRetry)
 	cfg.Timeout = cr.duration(raw, nil, "timeout", defaultTimeout)
 
@@ -296,11 +297,15 @@ func (cr *configReader) readFrontend(fe map[string]any, out *Frontend) {
 		out.Static = cr.staticDir(with(path, "static"), s)
 	}
 	out.SPA = cr.boolean(fe, path, "spa", true)
+	out.Dotfiles = cr.boolean(fe, path, "dotfiles", false)
 	if _, set := fe["dev_server"]; set {
 		if _, both := fe["static"]; both {
 			cr.failKey(with(path, "static"), "[frontend] has both dev_server and static",
 				"exactly one: dev_server to forward to a running dev server, static to serve a build directory",
 				"remove one of them")
+		}
+		if _, dot := fe["dotfiles"]; dot {
+			cr.failKey(with(path, "dotfiles"), "dotfiles applies only to a static frontend", "", "remove the dotfiles line")
 		}
 		if _, spa := fe["spa"]; spa {
 			cr.failKey(with(path, "spa"), "spa applies only to a static frontend; the dev server does its own fallback", "", "remove the spa line")
@@ -435,4 +440,29 @@ func (cr *configReader) expandEnv(s string) (out string, missing string, used bo
 		return v
 	})
 	return out, missing, used
+}
+
+// hosts reads a list of Host names ("*" and ".suffix" allowed).
+func (cr *configReader) hosts(tbl map[string]any, path []string, key string) []string {
+	list, ok := cr.strList(tbl, path, key)
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(list))
+	for i, h := range list {
+		h = strings.ToLower(strings.TrimSuffix(h, "."))
+		if h == "*" {
+			cr.warn(with(path, key), fmt.Sprintf("%s = [\"*\"] turns off the Host check: a DNS-rebinding page can reach your backends", displayKey(with(path, key))), "list the names you use instead")
+			out = append(out, h)
+			continue
+		}
+		name := strings.TrimPrefix(h, ".")
+		if name == "" || strings.ContainsAny(name, "/:@ ") {
+			cr.failValue(with(with(path, key), fmt.Sprint(i)), fmt.Sprintf("%s: %q is not a host name", displayKey(with(path, key)), list[i]),
+				`a name without scheme or port, e.g. "myapp.test", or ".myapp.test" for it and its subdomains`, "")
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
 }

@@ -163,6 +163,10 @@ func describeUpstreamError(rt *route, err, cause error) problem {
 		return problem{Status: http.StatusBadGateway, Error: "Bad Gateway",
 			Cause: fmt.Sprintf("%s does not speak TLS", host),
 			Fix:   "use http:// instead of https:// in the target"}
+	case strings.Contains(err.Error(), "malformed HTTP"):
+		return problem{Status: http.StatusBadGateway, Error: "Bad Gateway",
+			Cause: fmt.Sprintf("%s did not answer with valid HTTP", host),
+			Fix:   fmt.Sprintf("check that the target is %s's HTTP port (if it speaks TLS, use https:// in the target)", what)}
 	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return problem{Status: http.StatusBadGateway, Error: "Bad Gateway",
 			Cause: fmt.Sprintf("%s closed the connection without a complete response", host),

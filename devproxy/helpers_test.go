@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -175,4 +176,29 @@ func serveUntilStopped(t *testing.T, cfg *Config, log *slog.Logger) (srv *Server
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }() // exits when stop is called or the test ends
 	return srv, ln.Addr().String(), cancel, done
+}
+
+// testAssets is the static/ directory as the Server's Assets.
+func testAssets() fs.FS { return os.DirFS("../static") }
+
+// serveServer serves an already-built Server on 127.0.0.1:0 until the test
+// ends and returns its address.
+func serveServer(t *testing.T, srv *Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }() // exits when the test ends
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("Serve did not return after cancel")
+		}
+	})
+	return ln.Addr().String()
 }

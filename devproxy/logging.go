@@ -46,24 +46,39 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		ri := &requestInfo{}
 		rec := &statusRecorder{ResponseWriter: w}
+		// ReverseProxy aborts a response whose upstream body breaks off by
+		// panicking with http.ErrAbortHandler; log the request on the way
+		// out all the same, saying what happened.
+		completed := false
+		defer func() {
+			if !completed && ri.outcome == "" {
+				ri.outcome = "response aborted: the backend broke off mid-body, the client got a truncated response"
+			}
+			s.logRequest(r, rec, ri, start)
+		}()
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, ri)))
-		status := rec.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		attrs := []slog.Attr{
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.String("route", ri.route),
-			slog.Int("status", status),
-			slog.Duration("dur", time.Since(start)),
-			slog.Int64("bytes", rec.bytes),
-		}
-		if ri.outcome != "" {
-			attrs = append(attrs, slog.String("err", ri.outcome))
-		}
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+		completed = true
 	})
+}
+
+// logRequest writes the one line for a finished request.
+func (s *Server) logRequest(r *http.Request, rec *statusRecorder, ri *requestInfo, start time.Time) {
+	status := rec.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.String("route", ri.route),
+		slog.Int("status", status),
+		slog.Duration("dur", time.Since(start)),
+		slog.Int64("bytes", rec.bytes),
+	}
+	if ri.outcome != "" {
+		attrs = append(attrs, slog.String("err", ri.outcome))
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 }
 
 // statusRecorder captures the status and body size for the log line. It

@@ -59,7 +59,7 @@ func (s *Server) compileTable(cfg *Config) (*table, error) {
 		rt.ChangeOrigin = true // the dev server's allowedHosts check expects its own Host
 		t.front = rt
 	case fe.Static != "":
-		h, err := newStaticHandler(fe.Static, fe.SPA, s.notFound)
+		h, err := newStaticHandler(fe, s.notFound)
 		if err != nil {
 			return nil, err
 		}

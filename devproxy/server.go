@@ -1,6 +1,7 @@
 package devproxy
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,6 +35,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is shown on the status page.
 	Version string
+	// ReadHeaderTimeout bounds how long a client may take to send its
+	// request headers (slowloris). If zero, 10 seconds.
+	ReadHeaderTimeout time.Duration
 	// OnReload, if set, is called after each reload attempt made by Watch
 	// (including one when Watch starts) with nil when the saved config is
 	// now in use, or the error that kept the previous one. It runs on the
@@ -53,8 +57,10 @@ type Server struct {
 	transports *transports
 	handler    http.Handler
 	started    time.Time
-	onReload   func(error)
-	upgrades   upgradeTracker // relayed WebSockets, closed at shutdown, kept across reloads
+	// readHeaderTimeout cuts clients that trickle their headers.
+	readHeaderTimeout time.Duration
+	onReload          func(error)
+	upgrades          upgradeTracker // relayed WebSockets, closed at shutdown, kept across reloads
 
 	mu        sync.Mutex
 	configErr error // the last rejected config, shown on the status page
@@ -75,6 +81,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{log: log, assets: opts.Assets, pages: pg, version: opts.Version, health: &health{}, started: time.Now(), onReload: opts.OnReload}
 	s.transports = newTransports(s.health, log)
+	s.readHeaderTimeout = cmp.Or(opts.ReadHeaderTimeout, readHeaderTimeout)
 	t, err := s.compileTable(opts.Config)
 	if err != nil {
 		return nil, err
@@ -94,6 +101,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // before a reload finishes on the table it started with.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	t := s.table.Load()
+	if s.refuseForeign(w, r, t) {
+		return
+	}
 	if isReserved(r.URL.Path) {
 		noteRoute(r, "devproxy")
 		s.serveOwn(w, r, t)
@@ -157,13 +167,15 @@ func (s *Server) Serve(ctx context.Context, lns ...net.Listener) error {
 	}
 	hs := &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: readHeaderTimeout,
+		ReadHeaderTimeout: s.readHeaderTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
+		ConnContext:       withFramingConn,
 		ErrorLog:          s.stdErrorLog(),
 	}
 	errc := make(chan error, len(lns)) // one send per listener
 	for _, ln := range lns {
+		ln := framingListener{ln}
 		go func() { errc <- hs.Serve(ln) }() // exits when hs shuts down or the listener fails
 	}
 	select {

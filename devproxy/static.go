@@ -18,15 +18,17 @@ import (
 type staticHandler struct {
 	root     *os.Root
 	spa      bool
+	dotfiles bool // serve .env, .git and friends (opt-in)
 	notFound func(w http.ResponseWriter, r *http.Request, cause, fix string)
 }
 
-func newStaticHandler(dir string, spa bool, notFound func(http.ResponseWriter, *http.Request, string, string)) (*staticHandler, error) {
+func newStaticHandler(fe Frontend, notFound func(http.ResponseWriter, *http.Request, string, string)) (*staticHandler, error) {
+	dir := fe.Static
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, fmt.Errorf("opening static directory: %w", err)
 	}
-	return &staticHandler{root: root, spa: spa, notFound: notFound}, nil
+	return &staticHandler{root: root, spa: fe.SPA, dotfiles: fe.Dotfiles, notFound: notFound}, nil
 }
 
 func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -40,9 +42,10 @@ func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = "."
 	}
-	if isHidden(name) {
+	if !h.dotfiles && isHidden(name) {
 		// .env, .git/config and friends are never part of a build.
-		h.notFound(w, r, fmt.Sprintf("%s is a hidden file; devproxy does not serve dotfiles from the static directory", urlPath), "")
+		h.notFound(w, r, fmt.Sprintf("%s is a hidden file; devproxy does not serve dotfiles from the static directory", urlPath),
+			"if you need it, set dotfiles = true in [frontend]")
 		return
 	}
 	f, fi, err := h.open(name)

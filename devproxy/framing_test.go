@@ -1,0 +1,84 @@
+package devproxy
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestFramingScannerFlagsOnlyBadHeaderBlocks(t *testing.T) {
+	stream := "" +
+		"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 27\r\n\r\n" + "Transfer-Encoding: chunked\r\n" + // 0: body looks like a header
+		"\r\nPOST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + // 1 (after an empty line)
+		"5;ext=1\r\nhello\r\n18\r\nContent-Length: 5\r\n\r\nabc\r\n0\r\nX-Trailer: t\r\n\r\n" +
+		"GET /c HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + // 2: CL+TE
+		"GET /d HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n" + // 3: obs-fold
+		"GET /e HTTP/1.1\nHost: x\n\n" + // 4: bare LF
+		"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n" + // 5: upgrade, then frames
+		"GET /f HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n" // after an upgrade: not HTTP any more
+	want := map[int]string{2: "Content-Length and Transfer-Encoding", 3: "obs-fold"}
+	for _, step := range []int{1, 2, 7, 64, len(stream)} {
+		t.Run(fmt.Sprintf("reads of %d bytes", step), func(t *testing.T) {
+			var s framingScanner
+			for i := 0; i < len(stream); i += step {
+				s.feed([]byte(stream[i:min(i+step, len(stream))]))
+			}
+			if s.index != 6 {
+				t.Errorf("saw %d header blocks, want 6", s.index)
+			}
+			if len(s.problems) != len(want) {
+				t.Errorf("problems %v, want blocks %v", s.problems, want)
+			}
+			for i, w := range want {
+				if !strings.Contains(s.problems[i], w) {
+					t.Errorf("block %d: %q, want it to mention %q", i, s.problems[i], w)
+				}
+			}
+		})
+	}
+}
+
+// TestKeepAliveBodiesNotMistakenForHeaders: many requests with bodies on
+// one connection, some chunked, none refused.
+func TestKeepAliveBodiesNotMistakenForHeaders(t *testing.T) {
+	be := echoBackend(t)
+	p := startProxy(t, fmt.Sprintf("[routes]\n\"/api\" = %q\n", be.URL))
+	conn, err := net.Dial("tcp", p.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	rd := bufioReader(conn)
+	for i := range 50 {
+		body := fmt.Sprintf("Transfer-Encoding: chunked\r\n X-Fold: %d\r\n\r\n", i) // header-like bytes in the body
+		if i%2 == 0 {
+			fmt.Fprintf(conn, "POST /api/%d HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n%s", i, p.Addr, len(body), body)
+		} else {
+			fmt.Fprintf(conn, "POST /api/%d HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n", i, p.Addr, len(body), body)
+		}
+		res, err := http.ReadResponse(rd, nil)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(string(b), fmt.Sprintf("X-Fold: %d", i)) {
+			t.Fatalf("request %d: %d %s", i, res.StatusCode, b)
+		}
+	}
+}
+
+func FuzzFramingScanner(f *testing.F) {
+	f.Add([]byte("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\n\r\n"))
+	f.Add([]byte("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var s framingScanner
+		s.feed(data)
+		if s.remaining < 0 {
+			t.Fatalf("negative remaining %d", s.remaining)
+		}
+	})
+}
