@@ -93,8 +93,10 @@ func demoAPI() http.Handler {
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 		b := make([]byte, 8)
 		_, _ = rand.Read(b)
-		http.SetCookie(w, &http.Cookie{Name: "session", Value: hex.EncodeToString(b), Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
-		writeDemoJSON(w, map[string]any{"signed_in": true, "note": "the API set a session cookie"})
+		// Domain and Path as a backend on its own port would set them: a
+		// browser at localhost:3000 would drop this cookie, devproxy rewrites it.
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: hex.EncodeToString(b), Domain: "127.0.0.1", Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		writeDemoJSON(w, map[string]any{"signed_in": true, "note": "the API set a session cookie for Domain=127.0.0.1, Path=/; devproxy rewrote it to this origin and Path=/api"})
 	})
 	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: "session", Value: "", Path: "/", MaxAge: -1})
