@@ -18,6 +18,9 @@ import (
 type requestInfo struct {
 	route   string // "/api", "frontend", "static", "devproxy"
 	outcome string // why it failed, when it did
+	id      uint64 // the status feed's entry id
+	start   time.Time
+	hdr     *exchangeHeaders // nil unless a status page is watching
 }
 
 type requestInfoKey struct{}
@@ -44,8 +47,20 @@ func noteOutcome(r *http.Request, outcome string) {
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ri := &requestInfo{}
-		rec := &statusRecorder{ResponseWriter: w}
+		ri := &requestInfo{id: s.feed.newID(), start: start}
+		if s.feed.watched() { // header clones cost allocations; make them only for a viewer
+			in := maskHeaders(r.Header, nil)
+			in.Set("Host", r.Host)
+			ri.hdr = &exchangeHeaders{RequestIn: in}
+		}
+		rec := &statusRecorder{ResponseWriter: w, ri: ri}
+		rec.onHijack = func() {
+			if ri.route != "devproxy" {
+				e := ri.entry(r, http.StatusSwitchingProtocols, time.Since(start), 0)
+				e.Open = true
+				s.feed.publish(e)
+			}
+		}
 		// ReverseProxy aborts a response whose upstream body breaks off by
 		// panicking with http.ErrAbortHandler; log the request on the way
 		// out all the same, saying what happened.
@@ -67,6 +82,9 @@ func (s *Server) logRequest(r *http.Request, rec *statusRecorder, ri *requestInf
 	if status == 0 {
 		status = http.StatusOK
 	}
+	if ri.route != "devproxy" { // the status page's own polling would flood its log
+		s.feed.publish(ri.entry(r, status, time.Since(start), rec.bytes))
+	}
 	attrs := []slog.Attr{
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
@@ -86,13 +104,25 @@ func (s *Server) logRequest(r *http.Request, rec *statusRecorder, ri *requestInf
 // hijack is logged as 101) and Unwrap for everything else.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
-	bytes  int64
+	status   int
+	bytes    int64
+	ri       *requestInfo
+	onHijack func() // publishes the 101 while the connection is still open
+}
+
+// captureOut records the response headers as they leave devproxy.
+func (w *statusRecorder) captureOut() {
+	if w.ri != nil && w.ri.hdr != nil {
+		w.ri.hdr.ResponseOut = maskHeaders(w.Header(), nil)
+	}
 }
 
 func (w *statusRecorder) WriteHeader(code int) {
 	if w.status == 0 || w.status < 200 {
 		w.status = code
+		if code >= 200 {
+			w.captureOut()
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -100,6 +130,7 @@ func (w *statusRecorder) WriteHeader(code int) {
 func (w *statusRecorder) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+		w.captureOut()
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
@@ -114,6 +145,10 @@ func (w *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err == nil {
 		w.status = http.StatusSwitchingProtocols
+		w.captureOut()
+		if w.onHijack != nil {
+			w.onHijack()
+		}
 	}
 	return conn, brw, err
 }

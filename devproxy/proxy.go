@@ -97,6 +97,7 @@ func (s *Server) rewriteRequest(rt *route, pr *httputil.ProxyRequest) {
 	for k, v := range rt.Headers {
 		out.Header.Set(k, v)
 	}
+	noteUpstreamRequest(pr.In, out, rt.SecretHeaders) // for the status page; a no-op unless one is open
 }
 
 // modifyResponse runs once the backend's response headers have arrived.
@@ -105,6 +106,7 @@ func (s *Server) modifyResponse(rt *route, res *http.Response) error {
 		st.timer.Stop()
 	}
 	s.health.answered(rt.addr)
+	noteUpstreamResponse(res) // before rewriting, so the status page can show both
 	if !rt.isFrontend {
 		s.rewriteResponse(rt, res)
 	}

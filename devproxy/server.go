@@ -54,6 +54,8 @@ type Server struct {
 	pages      *pages
 	version    string
 	health     *health
+	feed       *feed
+	probe      *prober
 	transports *transports
 	handler    http.Handler
 	started    time.Time
@@ -79,7 +81,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{log: log, assets: opts.Assets, pages: pg, version: opts.Version, health: &health{}, started: time.Now(), onReload: opts.OnReload}
+	s := &Server{log: log, assets: opts.Assets, pages: pg, version: opts.Version, health: &health{}, feed: newFeed(), probe: newProber(), started: time.Now(), onReload: opts.OnReload}
 	s.transports = newTransports(s.health, log)
 	s.readHeaderTimeout = cmp.Or(opts.ReadHeaderTimeout, readHeaderTimeout)
 	t, err := s.compileTable(opts.Config)
@@ -191,6 +193,7 @@ func (s *Server) Serve(ctx context.Context, lns ...net.Listener) error {
 	// Shutdown does not see hijacked connections: close the relayed
 	// WebSockets first, then wait for their handlers after the rest.
 	s.upgrades.closeAll()
+	s.feed.close() // Shutdown leaves hijacked connections (status pages) open
 	err := hs.Shutdown(sctx)
 	s.transports.closeIdle()
 	if errors.Is(err, context.DeadlineExceeded) {

@@ -1,6 +1,7 @@
 package devproxy
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -9,7 +10,10 @@ import (
 // routeStatus is one row of the status page's route table.
 type routeStatus struct {
 	Path         string    `json:"path"`
+	Name         string    `json:"name"` // what the request log calls it: "/api", "frontend"
 	Target       string    `json:"target"`
+	Up           bool      `json:"up"`
+	DownReason   string    `json:"down_reason,omitempty"`
 	LastAnswered time.Time `json:"last_answered,omitzero"`
 }
 
@@ -30,8 +34,15 @@ func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, t *table) {
 		w.Header().Set("Cache-Control", "no-store")
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(s.statusReport(t))
-	case reservedPrefix, reservedPrefix + "/":
+		_ = enc.Encode(s.statusReport(r.Context(), t))
+	case reservedPrefix + "/feed":
+		s.serveFeed(w, r)
+	case reservedPrefix + "/status.js":
+		w.Header().Set("Cache-Control", "no-store")
+		http.ServeFileFS(w, r, s.assets, "status.js")
+	case reservedPrefix:
+		http.Redirect(w, r, reservedPrefix+"/", http.StatusFound) // status.js and the feed are relative to the slash
+	case reservedPrefix + "/":
 		w.Header().Set("Cache-Control", "no-store")
 		http.ServeFileFS(w, r, s.assets, "status.html")
 	default:
@@ -39,7 +50,7 @@ func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, t *table) {
 	}
 }
 
-func (s *Server) statusReport(t *table) statusReport {
+func (s *Server) statusReport(ctx context.Context, t *table) statusReport {
 	rep := statusReport{Version: s.version, Config: t.cfg.File, Uptime: time.Since(s.started).Round(time.Second).String()}
 	s.mu.Lock()
 	if s.configErr != nil {
@@ -54,8 +65,20 @@ func (s *Server) statusReport(t *table) statusReport {
 	default:
 		rep.Frontend = "none"
 	}
-	for _, rt := range t.routes {
-		rep.Routes = append(rep.Routes, routeStatus{Path: rt.Path, Target: rt.target.String(), LastAnswered: s.health.lastAnswered(rt.addr)})
+	routes := t.routes
+	if t.front != nil {
+		routes = append(append([]*route(nil), routes...), t.front)
+	}
+	addrs := make([]string, len(routes))
+	for i, rt := range routes {
+		addrs[i] = rt.addr
+	}
+	probed := s.probe.check(ctx, addrs)
+	rep.Routes = []routeStatus{}
+	for _, rt := range routes {
+		p := probed[rt.addr]
+		rep.Routes = append(rep.Routes, routeStatus{Path: rt.Path, Name: rt.name, Target: rt.target.String(),
+			Up: p.up, DownReason: p.err, LastAnswered: s.health.lastAnswered(rt.addr)})
 	}
 	return rep
 }

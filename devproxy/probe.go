@@ -1,0 +1,79 @@
+package devproxy
+
+import (
+	"context"
+	"net"
+	"sync"
+	"time"
+)
+
+const (
+	// probeTimeout bounds the status page's health dial: a loopback port
+	// answers or refuses in microseconds, a remote one gets a moment.
+	probeTimeout = 500 * time.Millisecond
+	// probeCacheFor lets several open status pages (each polling every 2 s)
+	// share one dial per backend.
+	probeCacheFor = 3 * time.Second
+)
+
+// prober answers "is anything listening on this backend?" lazily: only when
+// the status page asks, with a TCP dial whose result is cached briefly.
+type prober struct {
+	d *dialer
+
+	mu    sync.Mutex
+	cache map[string]probeResult // host:port → last result
+}
+
+type probeResult struct {
+	up  bool
+	err string
+	at  time.Time
+}
+
+func newProber() *prober {
+	return &prober{d: &dialer{net: net.Dialer{Timeout: probeTimeout}}, cache: map[string]probeResult{}}
+}
+
+// check returns a result for every addr, dialling (in parallel, without
+// holding the mutex) those whose cached result is stale.
+func (p *prober) check(ctx context.Context, addrs []string) map[string]probeResult {
+	out := make(map[string]probeResult, len(addrs))
+	var stale []string
+	p.mu.Lock()
+	for _, a := range addrs {
+		if r, ok := p.cache[a]; ok && time.Since(r.at) < probeCacheFor {
+			out[a] = r
+		} else if _, dup := out[a]; !dup {
+			stale = append(stale, a)
+		}
+	}
+	p.mu.Unlock()
+
+	results := make([]probeResult, len(stale))
+	var wg sync.WaitGroup
+	for i, a := range stale {
+		wg.Go(func() { // exits when the dial answers or probeTimeout passes
+			dctx, cancel := context.WithTimeout(ctx, probeTimeout)
+			defer cancel()
+			// dialOnce treats localhost as both 127.0.0.1 and ::1, as the proxy does.
+			conn, err := p.d.dialOnce(dctx, "tcp", a)
+			r := probeResult{up: err == nil, at: time.Now()}
+			if err != nil {
+				r.err = err.Error()
+			} else {
+				conn.Close()
+			}
+			results[i] = r
+		})
+	}
+	wg.Wait()
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, a := range stale {
+		p.cache[a] = results[i]
+		out[a] = results[i]
+	}
+	return out
+}

@@ -1,0 +1,66 @@
+package devproxy
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+)
+
+func TestStatusJSONReportsHealth(t *testing.T) {
+	backend := echoBackend(t)
+	dead := freeAddr(t)
+	p := startProxy(t, fmt.Sprintf(`
+[frontend]
+dev_server = "http://%s"
+[routes]
+"/api" = %q
+`, dead, backend.URL))
+	res, err := http.Get(p.URL + "/api/x") // so /api has a last-answered time
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+
+	res, err = http.Get(p.URL + reservedPrefix + "/status.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var rep statusReport
+	if err := json.NewDecoder(res.Body).Decode(&rep); err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]routeStatus{}
+	for _, r := range rep.Routes {
+		byName[r.Name] = r
+	}
+	if api := byName["/api"]; !api.Up || api.LastAnswered.IsZero() {
+		t.Errorf("/api: up=%v last_answered=%v, want up with a time", api.Up, api.LastAnswered)
+	}
+	if fe, ok := byName["frontend"]; !ok || fe.Up || fe.DownReason == "" {
+		t.Errorf("frontend on a dead port: %+v, want down with a reason", fe)
+	}
+}
+
+func TestStatusPageAndScriptServed(t *testing.T) {
+	p := startProxy(t, "[routes]\n\"/api\" = \"http://127.0.0.1:1\"\n")
+	for _, tt := range []struct {
+		name, path, ctype string
+	}{
+		{"page", reservedPrefix + "/", "text/html; charset=utf-8"},
+		{"page without slash", reservedPrefix, "text/html; charset=utf-8"},
+		{"script", reservedPrefix + "/status.js", "text/javascript; charset=utf-8"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := http.Get(p.URL + tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != 200 || res.Header.Get("Content-Type") != tt.ctype {
+				t.Errorf("GET %s = %d %q, want 200 %q", tt.path, res.StatusCode, res.Header.Get("Content-Type"), tt.ctype)
+			}
+		})
+	}
+}

@@ -1,0 +1,200 @@
+// devproxy status page: route health from status.json (polled), the request
+// log from the /__devproxy/feed WebSocket. No dependencies; every value from
+// the network is set with textContent, never parsed as HTML.
+'use strict';
+
+const maxRows = 1000; // the page keeps this many requests; older ones fall off
+const entries = new Map(); // id → entry, insertion-ordered
+let selected = null;
+let dropped = 0;
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === 'class') e.className = v; else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c ?? '')));
+  return e;
+}
+
+function ago(t) {
+  const s = Math.round((Date.now() - new Date(t)) / 1000);
+  if (s < 2) return 'just now';
+  if (s < 60) return s + 's ago';
+  if (s < 3600) return Math.round(s / 60) + 'm ago';
+  return new Date(t).toLocaleTimeString();
+}
+
+function size(n) {
+  if (n >= 1 << 20) return (n / (1 << 20)).toFixed(1) + ' MB';
+  if (n >= 1 << 10) return (n / (1 << 10)).toFixed(1) + ' kB';
+  return n + ' B';
+}
+
+function dur(ms) {
+  if (ms >= 1000) return (ms / 1000).toFixed(2) + ' s';
+  if (ms >= 10) return Math.round(ms) + ' ms';
+  return ms.toFixed(1) + ' ms';
+}
+
+// --- routes and config error ------------------------------------------------
+
+async function refreshStatus() {
+  let st;
+  try {
+    st = await (await fetch('status.json', { cache: 'no-store' })).json();
+  } catch {
+    $('summary').textContent = 'devproxy is not answering';
+    return;
+  }
+  $('summary').textContent = `${st.version || ''} · config ${st.config || '(built-in)'} · frontend: ${st.frontend} · up ${st.uptime}`;
+  $('config-error-box').hidden = !st.config_error;
+  $('config-error').textContent = st.config_error || '';
+  const body = $('routes').tBodies[0];
+  body.replaceChildren(...st.routes.map((r) => el('tr', { 'data-name': r.name, 'data-up': String(r.up) },
+    el('td', {}, el('span', { class: 'dot' + (r.up ? ' up' : '') }), r.up ? 'up' : 'down'),
+    el('td', { class: 'mono' }, r.name === 'frontend' ? '/ (frontend)' : r.path),
+    el('td', { class: 'mono' }, r.target),
+    el('td', {}, r.last_answered ? ago(r.last_answered) : '—'),
+    el('td', { class: 'dim path' }, r.up ? '' : (r.down_reason || '').replace(/^dial tcp[46]? /, '')))));
+  const sel = $('f-route');
+  const known = new Set([...sel.options].map((o) => o.value));
+  for (const name of [...st.routes.map((r) => r.name), 'static', 'none']) {
+    if (!known.has(name)) sel.append(el('option', { value: name }, name));
+  }
+}
+
+// --- request log -------------------------------------------------------------
+
+function matches(e) {
+  const route = $('f-route').value, status = $('f-status').value, path = $('f-path').value;
+  if (route && e.route !== route) return false;
+  if (status === 'err' && e.status < 400) return false;
+  if (status === '101' && e.status !== 101) return false;
+  if (status && status.length === 1 && String(e.status)[0] !== status) return false;
+  return !path || e.path.includes(path);
+}
+
+function row(e) {
+  const statusText = e.status === 101 ? (e.open ? '101 open' : '101 closed') : e.status;
+  const tr = el('tr', { 'data-id': e.id, 'data-status': e.status, 'data-route': e.route },
+    el('td', { class: 'dim' }, new Date(e.time).toLocaleTimeString()),
+    el('td', { class: 'mono' }, e.method),
+    el('td', { class: 'mono path', title: e.error || '' }, e.path),
+    el('td', { class: 'mono' }, e.route),
+    el('td', { class: 's' + String(e.status)[0] }, statusText, e.error ? el('span', { class: 'dim' }, ' · ' + e.error) : ''),
+    el('td', { class: 'num' }, e.open ? '…' : dur(e.dur_ms)),
+    el('td', { class: 'num' }, e.status === 101 ? '—' : size(e.bytes)));
+  if (selected === e.id) tr.classList.add('sel');
+  tr.addEventListener('click', () => showDetail(e.id));
+  return tr;
+}
+
+function renderLog() {
+  const shown = [...entries.values()].filter(matches).reverse();
+  $('log').tBodies[0].replaceChildren(...shown.map(row));
+  $('log-empty').hidden = entries.size > 0;
+  $('counts').textContent = `${shown.length} of ${entries.size}` + (dropped ? ` · ${dropped} missed (page too slow)` : '');
+}
+
+let renderQueued = false;
+function scheduleRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => { renderQueued = false; renderLog(); });
+}
+
+function add(list) {
+  for (const e of list) {
+    const old = entries.get(e.id);
+    if (old && !e.headers && old.headers) e.headers = old.headers;
+    entries.delete(e.id); // re-insert: a closed WebSocket moves to its close time
+    entries.set(e.id, e);
+    if (selected === e.id) showDetail(e.id);
+  }
+  while (entries.size > maxRows) entries.delete(entries.keys().next().value);
+  scheduleRender();
+}
+
+// --- detail view ---------------------------------------------------------------
+
+// hop renders one header set, marking what differs from the hop before it.
+function hop(title, note, headers, before) {
+  const box = el('div', { class: 'hop' }, el('h3', {}, title, ' ', el('small', {}, note || '')));
+  if (!headers) {
+    box.append(el('p', { class: 'empty' }, 'not captured (no upstream answer)'));
+    return box;
+  }
+  const rows = [];
+  const names = Object.keys(headers).sort();
+  for (const name of names) {
+    const v = headers[name].join('\n');
+    let cls = '';
+    if (before) {
+      if (!(name in before)) cls = 'added';
+      else if (before[name].join('\n') !== v) cls = 'changed';
+    }
+    rows.push(el('tr', { class: cls }, el('td', { class: 'mono' }, name), el('td', { class: 'mono' }, v)));
+  }
+  if (before) {
+    for (const name of Object.keys(before).sort()) {
+      if (!(name in headers)) rows.push(el('tr', { class: 'removed' }, el('td', { class: 'mono' }, name), el('td', { class: 'mono' }, before[name].join('\n'))));
+    }
+  }
+  box.append(el('table', {}, el('tbody', {}, ...rows)));
+  return box;
+}
+
+function showDetail(id) {
+  const e = entries.get(id);
+  if (!e) return;
+  selected = id;
+  $('detail').classList.add('open');
+  $('detail-title').textContent = `${e.method} ${e.path} → ${e.route} · ${e.status}` + (e.error ? ` · ${e.error}` : '');
+  const body = $('detail-body');
+  const h = e.headers;
+  if (!h) {
+    body.replaceChildren(el('p', { class: 'empty' }, 'Headers are captured only while a status page is open; this request came before. Send it again to see them.'));
+  } else {
+    body.replaceChildren(el('div', { class: 'hops' },
+      hop('request from the browser', '', h.request_in, null),
+      hop('request to the backend', h.upstream || '', h.request_out, h.request_in),
+      hop('response from the backend', '', h.response_in, null),
+      hop('response to the browser', '(after devproxy’s rewrites)', h.response_out, h.response_in)));
+  }
+  for (const tr of $('log').tBodies[0].rows) tr.classList.toggle('sel', Number(tr.dataset.id) === id);
+}
+
+// --- feed connection -------------------------------------------------------------
+
+let retry = 500;
+function connect() {
+  const ws = new WebSocket(new URL('feed', location.href).href.replace(/^http/, 'ws'));
+  ws.onopen = () => { retry = 500; $('live').textContent = 'live'; $('live').className = 'on'; };
+  ws.onmessage = (m) => {
+    const msg = JSON.parse(m.data);
+    dropped = msg.dropped || 0;
+    add(msg.entries || []);
+  };
+  ws.onclose = () => {
+    $('live').textContent = 'reconnecting…';
+    $('live').className = '';
+    setTimeout(connect, retry);
+    retry = Math.min(retry * 2, 5000);
+  };
+}
+
+for (const id of ['f-route', 'f-status']) $(id).addEventListener('change', renderLog);
+$('f-path').addEventListener('input', renderLog);
+$('clear').addEventListener('click', () => { entries.clear(); renderLog(); });
+$('detail-close').addEventListener('click', () => { selected = null; $('detail').classList.remove('open'); renderLog(); });
+$('routes').addEventListener('click', (ev) => {
+  const tr = ev.target.closest('tr[data-name]');
+  if (tr) { $('f-route').value = tr.dataset.name; renderLog(); }
+});
+
+refreshStatus();
+setInterval(refreshStatus, 2000);
+connect();
+renderLog();
