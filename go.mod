@@ -8,7 +8,4 @@ require (
 	github.com/gorilla/websocket v1.5.3
 )
 
-require (
-	github.com/gorilla/websocket v1.5.3 // indirect
-	golang.org/x/sys v0.13.0 // indirect
-)
+require golang.org/x/sys v0.13.0 // indirect

@@ -5,16 +5,24 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"strings"
 )
 
 func runServe(ctx context.Context, c CLI, args []string) int {
-	fs := newFlagSet(c, "serve", "[flags]", "Serve the frontend and routes from devproxy.toml.")
+	fs := newFlagSet(c, "serve", "[flags] [-- dev server command]",
+		"Serve the frontend and routes from devproxy.toml. After --, a command that starts the dev server\n(it replaces [frontend] command): devproxy -- npm run dev")
 	path := configFlag(fs)
 	quiet := fs.Bool("quiet", false, "log warnings and errors only, not every request")
 	verbose := fs.Bool("v", false, "verbose: debug logs")
 	format := fs.String("log-format", "text", "log format: text or json")
+	open := fs.Bool("open", false, "open the browser at devproxy's URL once it listens")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	devCommand, ok := commandAfterDashes(c, args, fs.Args())
+	if !ok {
+		return exitUsage
 	}
 	log, err := newLogger(c, *format, *quiet, *verbose)
 	if err != nil {
@@ -25,6 +33,13 @@ func runServe(ctx context.Context, c CLI, args []string) int {
 	cfg, ok := loadConfig(c, *path, explicitFlag(fs, "config"))
 	if !ok {
 		return exitUsage
+	}
+	if devCommand != "" {
+		if cfg.Frontend.DevServer == "" {
+			fmt.Fprintf(c.Stderr, "devproxy: -- %s: %s has no [frontend] dev_server, so devproxy cannot know where the dev server listens\n    fix:  [frontend]\n          dev_server = \"http://localhost:5173\"\n", devCommand, cfg.File)
+			return exitUsage
+		}
+		cfg.Frontend.Command = devCommand
 	}
 	srv, err := New(Options{Config: cfg, Assets: c.Assets, Logger: log, Version: Version()})
 	if err != nil {
@@ -37,6 +52,20 @@ func runServe(ctx context.Context, c CLI, args []string) int {
 		return exitUsage
 	}
 	printBanner(c.Stdout, cfg, lns)
+	color := c.IsTerminal != nil && c.IsTerminal() && os.Getenv("NO_COLOR") == ""
+	procs, err := StartProcesses(processesFor(cfg), c.Stdout, color, log)
+	if err != nil {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		fmt.Fprintln(c.Stderr, "devproxy:", err)
+		return exitFailed
+	}
+	// Stopped on every way out of runServe, so no dev server outlives devproxy.
+	defer procs.Stop()
+	if *open {
+		openBrowser(URL(cfg.Listen, lns), log)
+	}
 	wctx, stopWatch := context.WithCancel(ctx)
 	watched := make(chan struct{})
 	go func() { // exits when wctx is done, or at once if the watch cannot be set up
@@ -65,4 +94,30 @@ func printBanner(w io.Writer, cfg *Config, lns []net.Listener) {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
 	printTable(w, cfg)
+}
+
+// commandAfterDashes returns the command given after "--" as one shell
+// line, quoting each word so sh -c runs exactly what was typed.
+func commandAfterDashes(c CLI, args, rest []string) (string, bool) {
+	if len(rest) == 0 {
+		return "", true
+	}
+	dashes := len(args) > len(rest) && args[len(args)-len(rest)-1] == "--"
+	if !dashes {
+		fmt.Fprintf(c.Stderr, "devproxy: unexpected argument %q; to start a dev server with devproxy, put it after --: devproxy -- npm run dev\n", rest[0])
+		return "", false
+	}
+	words := make([]string, len(rest))
+	for i, w := range rest {
+		words[i] = shellQuote(w)
+	}
+	return strings.Join(words, " "), true
+}
+
+// shellQuote leaves plain words alone and single-quotes the rest.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

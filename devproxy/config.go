@@ -48,6 +48,8 @@ type Config struct {
 	Frontend Frontend
 	// Routes are sorted by path; matching uses the longest path, not this order.
 	Routes []Route
+	// Processes are the [[process]] commands devproxy runs and stops.
+	Processes []Process
 	// Warnings are accepted but risky settings, in file:line:col form.
 	Warnings []*ConfigError
 }
@@ -63,6 +65,9 @@ type Frontend struct {
 	// Dotfiles serves files and directories whose name starts with a dot
 	// (.env, .git); off by default.
 	Dotfiles bool
+	// Command starts the dev server (sh -c, in the config file's
+	// directory). If empty, the dev server is started by someone else.
+	Command string
 }
 
 // Route forwards a path prefix to a backend.

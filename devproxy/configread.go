@@ -14,8 +14,8 @@ import (
 
 // The keys each table accepts; anything else is an error with a suggestion.
 var (
-	topKeys      = []string{"listen", "allow_remote", "allowed_origins", "allowed_hosts", "retry", "timeout", "frontend", "routes"}
-	frontendKeys = []string{"dev_server", "static", "spa", "dotfiles"}
+	topKeys      = []string{"listen", "allow_remote", "allowed_origins", "allowed_hosts", "retry", "timeout", "frontend", "routes", "process"}
+	frontendKeys = []string{"dev_server", "static", "spa", "dotfiles", "command"}
 	routeKeys    = []string{"target", "strip_prefix", "change_origin", "rewrite", "headers", "insecure", "timeout", "retry", "allowed_origins", "cookies", "cors"}
 	rewriteKeys  = []string{"from", "to"}
 	corsKeys     = []string{"allow_origins", "allow_credentials", "allow_methods", "allow_headers", "expose_headers", "max_age"}
@@ -233,6 +233,7 @@ func (cr *configReader) read(raw map[string]any) *Config {
 	if routes, ok := cr.table(raw, nil, "routes"); ok {
 		cr.readRoutes(routes, cfg)
 	}
+	cr.readProcesses(raw, cfg)
 	if cfg.Frontend.DevServer == "" && cfg.Frontend.Static == "" && len(cfg.Routes) == 0 && len(cr.errs) == 0 {
 		cr.fail(position{1, 1}, "nothing to serve: no [frontend] and no [routes]",
 			"a [frontend] with dev_server or static, and/or routes",
@@ -298,6 +299,13 @@ func (cr *configReader) readFrontend(fe map[string]any, out *Frontend) {
 	}
 	out.SPA = cr.boolean(fe, path, "spa", true)
 	out.Dotfiles = cr.boolean(fe, path, "dotfiles", false)
+	if s, ok := cr.str(fe, path, "command"); ok {
+		out.Command = s
+		if _, set := fe["dev_server"]; !set {
+			cr.failKey(with(path, "command"), "[frontend] command needs dev_server: devproxy waits for it and forwards to it",
+				"the URL the command serves on", "dev_server = \"http://localhost:5173\"")
+		}
+	}
 	if _, set := fe["dev_server"]; set {
 		if _, both := fe["static"]; both {
 			cr.failKey(with(path, "static"), "[frontend] has both dev_server and static",

@@ -1,0 +1,278 @@
+package devproxy
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+const (
+	// stopGrace is how long a process group has to exit after SIGTERM
+	// before it gets SIGKILL; dev servers close their watchers in well under it.
+	stopGrace = 5 * time.Second
+	// readyPoll is how often a starting command's port or URL is tried.
+	readyPoll = 200 * time.Millisecond
+	// outputDrain bounds the wait for a killed group's last output lines.
+	outputDrain = 2 * time.Second
+)
+
+// processColors tell interleaved output apart, as concurrently and foreman do.
+var processColors = []string{"\x1b[36m", "\x1b[35m", "\x1b[33m", "\x1b[32m", "\x1b[34m", "\x1b[91m"}
+
+// Supervisor runs the configured commands, each in its own process group,
+// and takes every group down on Stop. It never restarts anything: a command
+// that exits is reported and stays down.
+type Supervisor struct {
+	log   *slog.Logger
+	procs []*proc
+}
+
+// proc is one running command.
+type proc struct {
+	Process
+	cmd      *exec.Cmd
+	exited   chan struct{} // closed once the command (the group leader) has exited
+	output   chan struct{} // closed once every writer of its output has gone
+	mu       sync.Mutex
+	stopping bool
+}
+
+// processesFor returns what cfg asks devproxy to run: the dev server first.
+func processesFor(cfg *Config) []Process {
+	var ps []Process
+	if cfg.Frontend.Command != "" {
+		dir := ""
+		if cfg.File != "" {
+			dir = dirOf(cfg.File)
+		}
+		ps = append(ps, Process{Name: "frontend", Command: cfg.Frontend.Command, Dir: dir, Ready: readyAddr(cfg.Frontend.DevServer)})
+	}
+	return append(ps, cfg.Processes...)
+}
+
+// readyAddr is the host:port a dev server URL listens on.
+func readyAddr(devServer string) string {
+	u, err := url.Parse(devServer)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return hostPort(u)
+}
+
+// StartProcesses starts each process and returns at once; readiness and
+// exits are logged as they happen. out receives the prefixed output lines;
+// color paints the prefixes. Processes already started are stopped if a
+// later one cannot start.
+func StartProcesses(ps []Process, out io.Writer, color bool, log *slog.Logger) (*Supervisor, error) {
+	sv := &Supervisor{log: log}
+	width := 0
+	for _, p := range ps {
+		width = max(width, len(p.Name))
+	}
+	lines := &lineWriter{w: out}
+	for i, p := range ps {
+		prefix := fmt.Sprintf("%-*s | ", width, p.Name)
+		if color {
+			prefix = processColors[i%len(processColors)] + prefix + ansiReset
+		}
+		pr, err := sv.start(p, lines, prefix)
+		if err != nil {
+			sv.Stop()
+			return nil, fmt.Errorf("starting %s (%s): %w", p.Name, p.Command, err)
+		}
+		sv.procs = append(sv.procs, pr)
+	}
+	return sv, nil
+}
+
+func (sv *Supervisor) start(p Process, lines *lineWriter, prefix string) (*proc, error) {
+	cmd := exec.Command("sh", "-c", p.Command)
+	cmd.Dir = p.Dir
+	cmd.Env = append(os.Environ(), p.Env...)
+	cmd.Stdin = nil // /dev/null: a dev server must not steal devproxy's terminal input
+	setProcessGroup(cmd)
+	// One pipe for stdout and stderr, read until every process in the group
+	// has closed it, not just sh: a grandchild's output is still printed,
+	// and Wait does not hang on a pipe a grandchild holds.
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = w, w
+	if err := cmd.Start(); err != nil {
+		r.Close()
+		w.Close()
+		return nil, err
+	}
+	w.Close() // the children hold their own copies
+	pr := &proc{Process: p, cmd: cmd, exited: make(chan struct{}), output: make(chan struct{})}
+	sv.log.Info("process started", "name", p.Name, "command", p.Command, "pid", cmd.Process.Pid)
+	go func() { // exits at EOF: once every process holding the pipe has exited or closed it
+		defer close(pr.output)
+		defer r.Close()
+		lines.copyPrefixed(r, prefix)
+	}()
+	go func() { // exits when the command exits
+		err := cmd.Wait()
+		close(pr.exited)
+		pr.mu.Lock()
+		stopping := pr.stopping
+		pr.mu.Unlock()
+		if stopping {
+			return
+		}
+		sv.log.Warn("process exited; devproxy keeps running and will not restart it", "name", p.Name, "status", exitStatus(err))
+	}()
+	if p.Ready != "" {
+		go sv.waitReady(pr) // exits when the process is ready or has exited
+	}
+	return pr, nil
+}
+
+// exitStatus describes how a command ended: "exit status 1", "signal: killed".
+func exitStatus(err error) string {
+	if err == nil {
+		return "exit status 0"
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ProcessState.String()
+	}
+	return err.Error()
+}
+
+// waitReady polls the process's port or URL until it answers.
+func (sv *Supervisor) waitReady(pr *proc) {
+	start := time.Now()
+	t := time.NewTicker(readyPoll)
+	defer t.Stop()
+	for {
+		if isReady(pr.Ready) {
+			sv.log.Info("process ready", "name", pr.Name, "ready", pr.Ready, "after", time.Since(start).Round(time.Millisecond))
+			return
+		}
+		select {
+		case <-pr.exited:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// isReady reports whether target (host:port or an http(s) URL) answers.
+func isReady(target string) bool {
+	if strings.Contains(target, "://") {
+		client := &http.Client{Timeout: readyPoll * 5}
+		res, err := client.Get(target)
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode < 500
+	}
+	d := &dialer{net: net.Dialer{Timeout: readyPoll}}
+	ctx, cancel := context.WithTimeout(context.Background(), readyPoll*5)
+	defer cancel()
+	conn, err := d.dialOnce(ctx, "tcp", target)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
+}
+
+// Stop terminates every process group: SIGTERM, then SIGKILL for groups
+// still alive after stopGrace. It returns when they are gone (or the grace
+// has run out) and their last output has been printed.
+func (sv *Supervisor) Stop() {
+	if sv == nil {
+		return
+	}
+	var wg sync.WaitGroup
+	for _, pr := range sv.procs {
+		wg.Go(func() { pr.stop(sv.log) }) // exits within stopGrace + outputDrain
+	}
+	wg.Wait()
+}
+
+func (pr *proc) stop(log *slog.Logger) {
+	pr.mu.Lock()
+	pr.stopping = true
+	pr.mu.Unlock()
+	pid := pr.cmd.Process.Pid
+	// The group outlives its leader (sh) when the command backgrounded
+	// something, so signal the group even if the leader has exited.
+	signalGroup(pr.cmd, pid, sigTerm)
+	deadline := time.Now().Add(stopGrace)
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for groupAlive(pr.cmd, pid) && time.Now().Before(deadline) {
+		<-t.C
+	}
+	if groupAlive(pr.cmd, pid) {
+		log.Warn("process did not stop after SIGTERM; killing it", "name", pr.Name, "grace", stopGrace)
+		signalGroup(pr.cmd, pid, sigKill)
+	}
+	select {
+	case <-pr.exited:
+	case <-time.After(outputDrain):
+	}
+	select {
+	case <-pr.output:
+	case <-time.After(outputDrain): // a process outside the group still holds the pipe
+	}
+	log.Info("process stopped", "name", pr.Name)
+}
+
+// lineWriter writes whole lines from several processes to one writer, so
+// lines never interleave mid-way.
+type lineWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// maxLine splits an endless line (a progress bar without newlines) so
+// memory stays bounded.
+const maxLine = 64 << 10
+
+func (lw *lineWriter) copyPrefixed(r io.Reader, prefix string) {
+	br := bufio.NewReaderSize(r, maxLine)
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(line) > 0 {
+			var b strings.Builder
+			b.WriteString(prefix)
+			b.Write(line)
+			if line[len(line)-1] != '\n' {
+				b.WriteByte('\n')
+			}
+			lw.mu.Lock()
+			_, _ = io.WriteString(lw.w, b.String())
+			lw.mu.Unlock()
+		}
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return
+		}
+	}
+}
+
+// dirOf is the absolute directory of a file.
+func dirOf(file string) string {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return filepath.Dir(file)
+	}
+	return filepath.Dir(abs)
+}

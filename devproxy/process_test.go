@@ -1,0 +1,269 @@
+package devproxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// helperListenEnv makes the test binary a stand-in dev server: it listens
+// on the address in this variable and serves until it is killed.
+const helperListenEnv = "DEVPROXY_TEST_HELPER_LISTEN"
+
+func TestMain(m *testing.M) {
+	if addr := os.Getenv(helperListenEnv); addr != "" {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "helper:", err)
+			os.Exit(1)
+		}
+		fmt.Println("helper listening on", addr)
+		for { // accepts until the process is killed
+			conn, err := ln.Accept()
+			if err != nil {
+				os.Exit(1)
+			}
+			conn.Close()
+		}
+	}
+	os.Exit(m.Run())
+}
+
+// helperCommand is a shell command whose child (not the shell itself)
+// listens on addr, as npm run dev → node does.
+func helperCommand(t *testing.T, addr string) (string, []string) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%s & echo spawned; wait", shellQuote(exe)), []string{helperListenEnv + "=" + addr}
+}
+
+// waitPortFree dials addr until nothing accepts, failing after a deadline.
+func waitPortFree(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil && errors.Is(err, syscall.ECONNREFUSED) {
+			return
+		}
+		if conn != nil {
+			conn.Close()
+		}
+		time.Sleep(50 * time.Millisecond) // polling interval of a bounded wait
+	}
+	t.Fatalf("%s still accepts connections: the process group outlived Stop", addr)
+}
+
+func TestStopKillsTheWholeProcessGroup(t *testing.T) {
+	addr := freeAddr(t)
+	cmd, env := helperCommand(t, addr)
+	rec := newLogRecorder()
+	out := newSyncBuffer()
+	sv, err := StartProcesses([]Process{{Name: "dev", Command: cmd, Env: env, Ready: addr}}, out, false, slog.New(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sv.Stop)
+	rec.wait(t, "process ready", 10*time.Second)
+	sv.Stop()
+	waitPortFree(t, addr)
+	if _, exited := rec.find("process exited"); exited {
+		t.Error("a stop by devproxy was reported as the process exiting by itself")
+	}
+}
+
+func TestProcessOutputIsPrefixedPerLine(t *testing.T) {
+	out := newSyncBuffer()
+	rec := newLogRecorder()
+	ps := []Process{
+		{Name: "web", Command: `echo hello; echo oops >&2; printf partial`},
+		{Name: "backend", Command: `echo from-backend`},
+	}
+	sv, err := StartProcesses(ps, out, false, slog.New(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sv.Stop)
+	out.waitFor(t, regexp.MustCompile(`(?s)partial\n.*|.*from-backend\n.*partial\n`))
+	out.waitFor(t, regexp.MustCompile(`from-backend\n`))
+	got := out.String()
+	for _, want := range []string{"web     | hello\n", "web     | oops\n", "web     | partial\n", "backend | from-backend\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q; got:\n%s", want, got)
+		}
+	}
+}
+
+func TestProcessOutputColoured(t *testing.T) {
+	out := newSyncBuffer()
+	sv, err := StartProcesses([]Process{{Name: "web", Command: "echo hi"}}, out, true, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sv.Stop)
+	out.waitFor(t, regexp.MustCompile(regexp.QuoteMeta(processColors[0]+"web | "+ansiReset+"hi\n")))
+}
+
+func TestProcessExitIsReportedWithStatus(t *testing.T) {
+	rec := newLogRecorder()
+	sv, err := StartProcesses([]Process{{Name: "api", Command: "exit 3"}}, newSyncBuffer(), false, slog.New(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sv.Stop)
+	attrs := rec.wait(t, "process exited; devproxy keeps running and will not restart it", 10*time.Second)
+	if attrs["name"] != "api" || attrs["status"] != "exit status 3" || attrs["level"] != "WARN" {
+		t.Errorf("exit log = %v, want WARN name=api status=\"exit status 3\"", attrs)
+	}
+}
+
+func TestProcessReadyWaitsForThePort(t *testing.T) {
+	addr := freeAddr(t)
+	rec := newLogRecorder()
+	out := newSyncBuffer()
+	// The command runs in the directory given, with the env given.
+	dir := t.TempDir()
+	sv, err := StartProcesses([]Process{{Name: "api", Command: `echo "in $(pwd) with $GREETING"; exec sleep 60`, Dir: dir, Env: []string{"GREETING=hi"}, Ready: addr}},
+		out, false, slog.New(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sv.Stop)
+	realDir, _ := filepath.EvalSymlinks(dir)
+	out.waitFor(t, regexp.MustCompile(regexp.QuoteMeta("in "+realDir+" with hi")))
+	if _, ready := rec.find("process ready"); ready {
+		t.Fatal("process reported ready while nothing listens on its port")
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	attrs := rec.wait(t, "process ready", 10*time.Second)
+	if attrs["name"] != "api" || attrs["ready"] != addr {
+		t.Errorf("ready log = %v, want name=api ready=%s", attrs, addr)
+	}
+}
+
+// devproxy -- CMD: the dev server devproxy started is gone once devproxy exits.
+func TestServeStartsDevServerAndStopsItOnExit(t *testing.T) {
+	devAddr := freeAddr(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, DefaultConfigName)
+	config := fmt.Sprintf("listen = \"127.0.0.1:0\"\n[frontend]\ndev_server = \"http://%s\"\n", devAddr)
+	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(helperListenEnv, devAddr) // inherited by the command; the test binary itself already runs tests
+	out, errOut := newSyncBuffer(), newSyncBuffer()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	exited := make(chan int, 1)
+	go func() { // exits when ctx is cancelled
+		exited <- Main(ctx, []string{"serve", "--config", path, "--", exe, "-test.run=^$"}, CLI{Stdout: out, Stderr: errOut, Assets: os.DirFS("../static")})
+	}()
+	out.waitFor(t, regexp.MustCompile(`frontend \| helper listening on `+regexp.QuoteMeta(devAddr)))
+	cancel()
+	select {
+	case code := <-exited:
+		if code != 0 {
+			t.Errorf("exit status %d; stderr:\n%s", code, errOut)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("devproxy did not exit after cancel")
+	}
+	waitPortFree(t, devAddr)
+}
+
+func TestCommandAfterDashes(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+		ok   bool
+	}{
+		{"none", []string{"--quiet"}, "", true},
+		{"plain", []string{"--", "npm", "run", "dev"}, "npm run dev", true},
+		{"quoted", []string{"-v", "--", "sh", "-c", "echo 'a b'"}, `sh -c 'echo '\''a b'\'''`, true},
+		{"no dashes", []string{"npm"}, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := newFlagSet(CLI{Stderr: newSyncBuffer()}, "serve", "", "")
+			fs.Bool("quiet", false, "")
+			fs.Bool("v", false, "")
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			got, ok := commandAfterDashes(CLI{Stderr: newSyncBuffer()}, tt.args, fs.Args())
+			if got != tt.want || ok != tt.ok {
+				t.Errorf("commandAfterDashes(%q) = %q, %v; want %q, %v", tt.args, got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+func TestParseProcesses(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "api"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, DefaultConfigName)
+	src := `
+[frontend]
+dev_server = "http://localhost:5173"
+command = "npm run dev"
+
+[[process]]
+name = "api"
+command = "go run ."
+dir = "api"
+env = { PORT = "8080" }
+ready = 8080
+
+[[process]]
+command = "node worker.js"
+ready = "http://localhost:9000/health"
+`
+	cfg, err := Parse(path, []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := processesFor(cfg)
+	if len(ps) != 3 {
+		t.Fatalf("got %d processes, want 3: %+v", len(ps), ps)
+	}
+	checks := []struct{ name, got, want string }{
+		{"frontend name", ps[0].Name, "frontend"},
+		{"frontend command", ps[0].Command, "npm run dev"},
+		{"frontend ready", ps[0].Ready, "localhost:5173"},
+		{"frontend dir", ps[0].Dir, dir},
+		{"api dir", ps[1].Dir, filepath.Join(dir, "api")},
+		{"api env", strings.Join(ps[1].Env, ","), "PORT=8080"},
+		{"api ready", ps[1].Ready, "localhost:8080"},
+		{"worker name", ps[2].Name, "node"},
+		{"worker dir", ps[2].Dir, dir},
+		{"worker ready", ps[2].Ready, "http://localhost:9000/health"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %q, want %q", c.name, c.got, c.want)
+		}
+	}
+}
