@@ -48,7 +48,7 @@ async function refreshStatus() {
     $('summary').textContent = 'devproxy is not answering';
     return;
   }
-  $('summary').textContent = `${st.version || ''} · config ${st.config || '(built-in)'} · frontend: ${st.frontend} · up ${st.uptime}`;
+  $('summary').textContent = [st.version, `config ${st.config || '(built-in)'}`, `frontend: ${st.frontend}`, `up ${st.uptime}`].filter(Boolean).join(' · ');
   $('config-error-box').hidden = !st.config_error;
   $('config-error').textContent = st.config_error || '';
   const body = $('routes').tBodies[0];
