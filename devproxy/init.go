@@ -28,7 +28,7 @@ dev_server = "http://localhost:5173"  # Vite's default; webpack is often :8080, 
 `
 
 func runInit(_ context.Context, c CLI, args []string) int {
-	flags := newFlagSet(c, "init", "[flags]", "Write a starter devproxy.toml. Never overwrites an existing file.")
+	flags := newFlagSet(c, "init", "[flags]", "Write a devproxy.toml for the project in the current directory (read from package.json and the\ndev server's config, never executed), or a commented starter. Never overwrites an existing file.")
 	path := configFlag(flags)
 	if code, ok := parseFlags(flags, args); !ok {
 		return code
@@ -42,7 +42,12 @@ func runInit(_ context.Context, c CLI, args []string) int {
 		fmt.Fprintln(c.Stderr, "devproxy init:", err)
 		return exitFailed
 	}
-	if _, err := f.WriteString(starterConfig); err != nil {
+	text, said := starterConfig, "wrote %s: edit the dev_server port and routes, then run devproxy\n"
+	if proj := detectProject(dirOf(*path)); proj != nil {
+		text = proj.config()
+		said = fmt.Sprintf("wrote %%s for this %s project: dev server on port %d, %d route(s); read the comments, then run devproxy\n", proj.Kind, proj.DevPort, len(proj.Routes))
+	}
+	if _, err := f.WriteString(text); err != nil {
 		f.Close()
 		fmt.Fprintln(c.Stderr, "devproxy init:", err)
 		return exitFailed
@@ -51,6 +56,6 @@ func runInit(_ context.Context, c CLI, args []string) int {
 		fmt.Fprintln(c.Stderr, "devproxy init:", err)
 		return exitFailed
 	}
-	fmt.Fprintf(c.Stdout, "wrote %s: edit the dev_server port and routes, then run devproxy\n", *path)
+	fmt.Fprintf(c.Stdout, said, *path)
 	return exitOK
 }
