@@ -1,0 +1,41 @@
+//go:build linux
+
+package devproxy
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestOpenBrowserUsesXdgOpen(t *testing.T) {
+	dir := t.TempDir()
+	got := filepath.Join(dir, "opened")
+	script := "#!/bin/sh\nprintf '%s' \"$1\" > " + shellQuote(got) + "\n" // builtins only: PATH holds nothing else
+	if err := os.WriteFile(filepath.Join(dir, "xdg-open"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir)
+	openBrowser("http://localhost:3000", slog.New(slog.DiscardHandler))
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if data, err := os.ReadFile(got); err == nil && string(data) == "http://localhost:3000" {
+			return
+		}
+		time.Sleep(20 * time.Millisecond) // polling interval of a bounded wait
+	}
+	data, err := os.ReadFile(got)
+	t.Fatalf("xdg-open did not receive the URL: %q, %v", data, err)
+}
+
+func TestOpenBrowserWithoutOpenerIsSilent(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	rec := newLogRecorder()
+	openBrowser("http://localhost:3000", slog.New(rec))
+	attrs, ok := rec.find("no browser opener; skipping --open")
+	if !ok || attrs["level"] != "DEBUG" {
+		t.Errorf("no opener: log %v (found %v), want one DEBUG line", attrs, ok)
+	}
+}
