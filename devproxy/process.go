@@ -45,6 +45,7 @@ type proc struct {
 	cmd      *exec.Cmd
 	exited   chan struct{} // closed once the command (the group leader) has exited
 	output   chan struct{} // closed once every writer of its output has gone
+	lifeline *os.File      // see attachLifeline; closed by Stop, or by the kernel when devproxy dies
 	mu       sync.Mutex
 	stopping bool
 }
@@ -98,11 +99,15 @@ func StartProcesses(ps []Process, out io.Writer, color bool, log *slog.Logger) (
 }
 
 func (sv *Supervisor) start(p Process, lines *lineWriter, prefix string) (*proc, error) {
-	cmd := exec.Command("sh", "-c", p.Command)
+	cmd := shellCommand(p.Command)
 	cmd.Dir = p.Dir
 	cmd.Env = append(os.Environ(), p.Env...)
 	cmd.Stdin = nil // /dev/null: a dev server must not steal devproxy's terminal input
 	setProcessGroup(cmd)
+	lifeline, err := attachLifeline(cmd)
+	if err != nil {
+		return nil, err
+	}
 	// One pipe for stdout and stderr, read until every process in the group
 	// has closed it, not just sh: a grandchild's output is still printed,
 	// and Wait does not hang on a pipe a grandchild holds.
@@ -114,10 +119,12 @@ func (sv *Supervisor) start(p Process, lines *lineWriter, prefix string) (*proc,
 	if err := cmd.Start(); err != nil {
 		r.Close()
 		w.Close()
+		closeLifeline(cmd, lifeline)
 		return nil, err
 	}
 	w.Close() // the children hold their own copies
-	pr := &proc{Process: p, cmd: cmd, exited: make(chan struct{}), output: make(chan struct{})}
+	closeChildEnd(cmd)
+	pr := &proc{Process: p, cmd: cmd, lifeline: lifeline, exited: make(chan struct{}), output: make(chan struct{})}
 	sv.log.Info("process started", "name", p.Name, "command", p.Command, "pid", cmd.Process.Pid)
 	go func() { // exits at EOF: once every process holding the pipe has exited or closed it
 		defer close(pr.output)
@@ -232,6 +239,9 @@ func (pr *proc) stop(log *slog.Logger) {
 	select {
 	case <-pr.output:
 	case <-time.After(outputDrain): // a process outside the group still holds the pipe
+	}
+	if pr.lifeline != nil {
+		pr.lifeline.Close()
 	}
 	log.Info("process stopped", "name", pr.Name)
 }

@@ -16,6 +16,14 @@ const (
 
 func setProcessGroup(*exec.Cmd) {}
 
+// shellCommand runs command with sh -c (from Git for Windows or MSYS).
+func shellCommand(command string) *exec.Cmd { return exec.Command("sh", "-c", command) }
+
+// Without fd passing there is no watchdog: Stop is the only way down.
+func attachLifeline(*exec.Cmd) (*os.File, error) { return nil, nil }
+func closeChildEnd(*exec.Cmd)                    {}
+func closeLifeline(*exec.Cmd, *os.File)          {}
+
 func signalGroup(cmd *exec.Cmd, _ int, _ int) {
 	_ = cmd.Process.Signal(os.Kill)
 }

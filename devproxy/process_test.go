@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -18,6 +19,11 @@ import (
 // helperListenEnv makes the test binary a stand-in dev server: it listens
 // on the address in this variable and serves until it is killed.
 const helperListenEnv = "DEVPROXY_TEST_HELPER_LISTEN"
+
+// helperSuperviseEnv makes the test binary a stand-in devproxy: it starts
+// the helper dev server on the address in this variable under a Supervisor
+// and waits to be killed, without ever calling Stop.
+const helperSuperviseEnv = "DEVPROXY_TEST_HELPER_SUPERVISE"
 
 func TestMain(m *testing.M) {
 	if addr := os.Getenv(helperListenEnv); addr != "" {
@@ -34,6 +40,15 @@ func TestMain(m *testing.M) {
 			}
 			conn.Close()
 		}
+	}
+	if addr := os.Getenv(helperSuperviseEnv); addr != "" {
+		exe, _ := os.Executable()
+		p := Process{Name: "dev", Command: shellQuote(exe) + " & wait", Env: []string{helperListenEnv + "=" + addr}}
+		if _, err := StartProcesses([]Process{p}, os.Stdout, false, slog.New(slog.DiscardHandler)); err != nil {
+			fmt.Fprintln(os.Stderr, "helper:", err)
+			os.Exit(1)
+		}
+		select {} // until killed
 	}
 	os.Exit(m.Run())
 }
@@ -84,6 +99,30 @@ func TestStopKillsTheWholeProcessGroup(t *testing.T) {
 	}
 }
 
+// devproxy killed with SIGKILL runs no deferred Stop; the watchdog in the
+// process group notices and takes the dev server down.
+func TestDevServerDiesWithDevproxyEvenOnSIGKILL(t *testing.T) {
+	addr := freeAddr(t)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := newSyncBuffer()
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperSuperviseEnv+"="+addr)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	out.waitFor(t, regexp.MustCompile(`dev \| helper listening on `+regexp.QuoteMeta(addr)))
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	waitPortFree(t, addr)
+}
+
 func TestProcessOutputIsPrefixedPerLine(t *testing.T) {
 	out := newSyncBuffer()
 	rec := newLogRecorder()
@@ -96,7 +135,7 @@ func TestProcessOutputIsPrefixedPerLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(sv.Stop)
-	out.waitFor(t, regexp.MustCompile(`(?s)partial\n.*|.*from-backend\n.*partial\n`))
+	out.waitFor(t, regexp.MustCompile(`web     \| partial\n`)) // the last line, without its newline, is printed at EOF
 	out.waitFor(t, regexp.MustCompile(`from-backend\n`))
 	got := out.String()
 	for _, want := range []string{"web     | hello\n", "web     | oops\n", "web     | partial\n", "backend | from-backend\n"} {

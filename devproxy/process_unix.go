@@ -4,6 +4,7 @@ package devproxy
 
 import (
 	"errors"
+	"os"
 	"os/exec"
 	"syscall"
 )
@@ -29,4 +30,39 @@ func signalGroup(_ *exec.Cmd, pid int, sig syscall.Signal) {
 func groupAlive(_ *exec.Cmd, pid int) bool {
 	err := syscall.Kill(-pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// watchdogScript runs the user's command ($1) beside a watchdog that reads
+// fd 3, a pipe whose only writer is devproxy. When devproxy dies in any way
+// (a crash, SIGKILL, a closed terminal) the kernel closes the writer, the
+// read ends, and the watchdog signals the whole group: no dev server
+// outlives devproxy even when its deferred Stop never ran.
+const watchdogScript = `(read _ <&3; kill -TERM 0) >/dev/null 2>&1 & exec 3<&-; eval "$1"`
+
+// shellCommand runs command with sh -c under the watchdog.
+func shellCommand(command string) *exec.Cmd {
+	return exec.Command("sh", "-c", watchdogScript, "devproxy", command)
+}
+
+// attachLifeline passes the watchdog's end of the pipe as fd 3 and returns
+// devproxy's end, which must stay open (and referenced) while the command runs.
+func attachLifeline(cmd *exec.Cmd) (*os.File, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.ExtraFiles = []*os.File{r}
+	return w, nil
+}
+
+// closeChildEnd closes devproxy's copy of the watchdog's end after Start.
+func closeChildEnd(cmd *exec.Cmd) {
+	for _, f := range cmd.ExtraFiles {
+		f.Close()
+	}
+}
+
+func closeLifeline(cmd *exec.Cmd, w *os.File) {
+	closeChildEnd(cmd)
+	w.Close()
 }
