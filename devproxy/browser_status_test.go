@@ -3,6 +3,7 @@ package devproxy
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -46,12 +47,28 @@ func TestBrowserStatusPage(t *testing.T) {
 	}))
 	t.Cleanup(ws.Close)
 	dead := freeAddr(t)
+	devAddr := freeAddr(t)
+	devCmd, devEnv := helperCommand(t, devAddr)
+	rec := newLogRecorder()
+	sv, err := StartProcesses([]Process{
+		{Name: "frontend", Command: devCmd, Env: devEnv, Ready: devAddr},
+		{Name: "worker", Command: "echo 'cannot connect to redis' >&2; exit 1"},
+	}, newSyncBuffer(), false, slog.New(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sv.Stop)
+	rec.wait(t, "process ready", 10*time.Second)
+	rec.wait(t, "process exited; devproxy keeps running and will not restart it", 10*time.Second)
 	p := startProxy(t, fmt.Sprintf(`
+[frontend]
+dev_server = "http://%s"
 [routes]
 "/api" = %q
 "/legacy" = "http://%s"
 "/socket" = %q
-`, api.URL, dead, ws.URL))
+`, devAddr, api.URL, dead, ws.URL))
+	p.ShowProcesses(sv)
 
 	noRedirect := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	send := func(method, path string) {
@@ -101,10 +118,15 @@ func TestBrowserStatusPage(t *testing.T) {
 
 	// The route table shows health from the lazy probe.
 	var health map[string]string
-	b.WaitFor(`return document.querySelectorAll('#routes tbody tr').length === 3`, 10*time.Second, nil)
+	b.WaitFor(`return document.querySelectorAll('#routes tbody tr').length === 4`, 10*time.Second, nil)
 	b.Eval(`return Object.fromEntries([...document.querySelectorAll('#routes tbody tr')].map(tr => [tr.dataset.name, tr.dataset.up]))`, &health)
-	if health["/api"] != "true" || health["/legacy"] != "false" || health["/socket"] != "true" {
-		t.Errorf("route health = %v, want /api and /socket up, /legacy down", health)
+	if health["/api"] != "true" || health["/legacy"] != "false" || health["/socket"] != "true" || health["frontend"] != "true" {
+		t.Errorf("route health = %v, want /api, /socket and frontend up, /legacy down", health)
+	}
+	var procs map[string]string
+	b.Eval(`return Object.fromEntries([...document.querySelectorAll('#processes tbody tr')].map(tr => [tr.dataset.name, tr.dataset.state + ' ' + tr.cells[4].textContent]))`, &procs)
+	if procs["frontend"] != "ready " || procs["worker"] != "exited exit status 1" {
+		t.Errorf("processes = %q, want frontend ready, worker exited with status 1", procs)
 	}
 
 	// Filtering by status.

@@ -63,6 +63,7 @@ func runServe(ctx context.Context, c CLI, args []string) int {
 	}
 	// Stopped on every way out of runServe, so no dev server outlives devproxy.
 	defer procs.Stop()
+	srv.ShowProcesses(procs)
 	if *open {
 		openBrowser(URL(cfg.Listen, lns), log)
 	}

@@ -48,6 +48,37 @@ type proc struct {
 	lifeline *os.File      // see attachLifeline; closed by Stop, or by the kernel when devproxy dies
 	mu       sync.Mutex
 	stopping bool
+	ready    bool
+	exit     string // how it ended, once it has
+}
+
+// processStatus is one row of the status page's process table.
+type processStatus struct {
+	Name    string `json:"name"`
+	Command string `json:"command"`
+	PID     int    `json:"pid"`
+	State   string `json:"state"` // "starting", "running", "ready", "exited"
+	Exit    string `json:"exit,omitempty"`
+}
+
+// status reports each process for the status page.
+func (sv *Supervisor) status() []processStatus {
+	out := make([]processStatus, 0, len(sv.procs))
+	for _, pr := range sv.procs {
+		pr.mu.Lock()
+		st := processStatus{Name: pr.Name, Command: pr.Command, PID: pr.cmd.Process.Pid, State: "running", Exit: pr.exit}
+		switch {
+		case pr.exit != "":
+			st.State = "exited"
+		case pr.ready:
+			st.State = "ready"
+		case pr.Ready != "":
+			st.State = "starting"
+		}
+		pr.mu.Unlock()
+		out = append(out, st)
+	}
+	return out
 }
 
 // processesFor returns what cfg asks devproxy to run: the dev server first.
@@ -133,10 +164,11 @@ func (sv *Supervisor) start(p Process, lines *lineWriter, prefix string) (*proc,
 	}()
 	go func() { // exits when the command exits
 		err := cmd.Wait()
-		close(pr.exited)
 		pr.mu.Lock()
 		stopping := pr.stopping
+		pr.exit = exitStatus(err)
 		pr.mu.Unlock()
+		close(pr.exited)
 		if stopping {
 			return
 		}
@@ -167,6 +199,9 @@ func (sv *Supervisor) waitReady(pr *proc) {
 	defer t.Stop()
 	for {
 		if isReady(pr.Ready) {
+			pr.mu.Lock()
+			pr.ready = true
+			pr.mu.Unlock()
 			sv.log.Info("process ready", "name", pr.Name, "ready", pr.Ready, "after", time.Since(start).Round(time.Millisecond))
 			return
 		}

@@ -56,6 +56,7 @@ type Server struct {
 	health     *health
 	feed       *feed
 	probe      *prober
+	processes  atomic.Pointer[Supervisor] // shown on the status page; see ShowProcesses
 	transports *transports
 	handler    http.Handler
 	started    time.Time

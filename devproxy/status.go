@@ -18,12 +18,13 @@ type routeStatus struct {
 }
 
 type statusReport struct {
-	Version     string        `json:"version"`
-	Config      string        `json:"config"`
-	ConfigError string        `json:"config_error,omitempty"`
-	Frontend    string        `json:"frontend"`
-	Routes      []routeStatus `json:"routes"`
-	Uptime      string        `json:"uptime"`
+	Version     string          `json:"version"`
+	Config      string          `json:"config"`
+	ConfigError string          `json:"config_error,omitempty"`
+	Frontend    string          `json:"frontend"`
+	Routes      []routeStatus   `json:"routes"`
+	Processes   []processStatus `json:"processes"`
+	Uptime      string          `json:"uptime"`
 }
 
 // serveOwn answers devproxy's reserved paths; they are never proxied.
@@ -73,6 +74,10 @@ func (s *Server) statusReport(ctx context.Context, t *table) statusReport {
 	for i, rt := range routes {
 		addrs[i] = rt.addr
 	}
+	rep.Processes = []processStatus{}
+	if sv := s.processes.Load(); sv != nil {
+		rep.Processes = sv.status()
+	}
 	probed := s.probe.check(ctx, addrs)
 	rep.Routes = []routeStatus{}
 	for _, rt := range routes {
@@ -82,3 +87,6 @@ func (s *Server) statusReport(ctx context.Context, t *table) statusReport {
 	}
 	return rep
 }
+
+// ShowProcesses lists sv's commands on the status page.
+func (s *Server) ShowProcesses(sv *Supervisor) { s.processes.Store(sv) }

@@ -3,8 +3,11 @@ package devproxy
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestStatusJSONReportsHealth(t *testing.T) {
@@ -62,5 +65,40 @@ func TestStatusPageAndScriptServed(t *testing.T) {
 				t.Errorf("GET %s = %d %q, want 200 %q", tt.path, res.StatusCode, res.Header.Get("Content-Type"), tt.ctype)
 			}
 		})
+	}
+}
+
+func TestStatusJSONListsProcesses(t *testing.T) {
+	addr := freeAddr(t)
+	cmd, env := helperCommand(t, addr)
+	rec := newLogRecorder()
+	sv, err := StartProcesses([]Process{
+		{Name: "web", Command: cmd, Env: env, Ready: addr},
+		{Name: "api", Command: "exit 3"},
+	}, newSyncBuffer(), false, slog.New(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sv.Stop)
+	rec.wait(t, "process ready", 10*time.Second)
+	rec.wait(t, "process exited; devproxy keeps running and will not restart it", 10*time.Second)
+
+	p := startProxy(t, "[routes]\n\"/api\" = \"http://127.0.0.1:1\"\n")
+	p.ShowProcesses(sv)
+	res, err := http.Get(p.URL + reservedPrefix + "/status.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var rep statusReport
+	if err := json.NewDecoder(res.Body).Decode(&rep); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ps := range rep.Processes {
+		got = append(got, fmt.Sprintf("%s %s %s", ps.Name, ps.State, ps.Exit))
+	}
+	if want := "web ready |api exited exit status 3"; strings.Join(got, "|") != want {
+		t.Errorf("processes = %q, want %q", strings.Join(got, "|"), want)
 	}
 }

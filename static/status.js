@@ -58,6 +58,14 @@ async function refreshStatus() {
     el('td', { class: 'mono' }, r.target),
     el('td', {}, r.last_answered ? ago(r.last_answered) : '—'),
     el('td', { class: 'dim path' }, r.up ? '' : (r.down_reason || '').replace(/^dial tcp[46]? /, '')))));
+  const procs = st.processes || [];
+  $('processes-box').hidden = procs.length === 0;
+  $('processes').tBodies[0].replaceChildren(...procs.map((p) => el('tr', { 'data-name': p.name, 'data-state': p.state },
+    el('td', {}, el('span', { class: 'dot' + (p.state === 'ready' ? ' up' : ' ' + p.state) }), p.state),
+    el('td', { class: 'mono' }, p.name),
+    el('td', { class: 'mono path' }, p.command),
+    el('td', { class: 'num' }, p.pid),
+    el('td', { class: p.state === 'exited' ? 's5' : 'dim' }, p.exit || ''))));
   const sel = $('f-route');
   const known = new Set([...sel.options].map((o) => o.value));
   for (const name of [...st.routes.map((r) => r.name), 'static', 'none']) {
