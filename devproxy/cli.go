@@ -39,7 +39,7 @@ func commands() []command {
 		{"serve", "run the proxy (the default when no command is given)", runServe},
 		{"check", "validate devproxy.toml and print the route table", runCheck},
 		{"which", "explain where a URL path would be sent, without sending it", runWhich},
-		{"init", "write a starter devproxy.toml in the current directory", runInit},
+		{"init", "write a devproxy.toml for the project in the current directory", runInit},
 		{"demo", "run a built-in demo: a page, an API and devproxy in front of both", runDemo},
 		{"doctor", "explain what the browser will say about a cross-origin call", runDoctor},
 		{"version", "print the version", runVersion},
