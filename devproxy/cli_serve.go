@@ -39,7 +39,7 @@ func runServe(ctx context.Context, c CLI, args []string) int {
 			fmt.Fprintf(c.Stderr, "devproxy: -- %s: %s has no [frontend] dev_server, so devproxy cannot know where the dev server listens\n    fix:  [frontend]\n          dev_server = \"http://localhost:5173\"\n", devCommand, cfg.File)
 			return exitUsage
 		}
-		cfg.Frontend.Command = devCommand
+		cfg.Frontend.Command, cfg.commandFromCLI = devCommand, true
 	}
 	srv, err := New(Options{Config: cfg, Assets: c.Assets, Logger: log, Version: Version()})
 	if err != nil {

@@ -50,6 +50,9 @@ type Config struct {
 	Routes []Route
 	// Processes are the [[process]] commands devproxy runs and stops.
 	Processes []Process
+	// commandFromCLI marks a Frontend.Command given as "devproxy -- CMD",
+	// which a reload of the file must not drop.
+	commandFromCLI bool
 	// Warnings are accepted but risky settings, in file:line:col form.
 	Warnings []*ConfigError
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -149,4 +150,20 @@ func (cr *configReader) ready(path []string, v any) string {
 		cr.typeErr(path, v, want, "")
 		return ""
 	}
+}
+
+// sameProcesses reports whether two [[process]] lists start the same commands.
+func sameProcesses(a, b []Process) bool {
+	return slices.EqualFunc(a, b, func(x, y Process) bool {
+		return x.Name == y.Name && x.Command == y.Command && x.Dir == y.Dir && x.Ready == y.Ready && slices.Equal(x.Env, y.Env)
+	})
+}
+
+// processNames lists processes for a log line: "api, worker".
+func processNames(ps []Process) string {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name
+	}
+	return strings.Join(names, ", ")
 }

@@ -306,3 +306,31 @@ ready = "http://localhost:9000/health"
 		}
 	}
 }
+
+func TestReloadKeepsRunningCommands(t *testing.T) {
+	api := Process{Name: "api", Command: "go run ."}
+	tests := []struct {
+		name           string
+		running, saved Config
+		wantKeys       string
+	}{
+		{"unchanged", Config{Processes: []Process{api}}, Config{Processes: []Process{api}}, ""},
+		{"frontend command edited", Config{Frontend: Frontend{Command: "npm run dev"}}, Config{Frontend: Frontend{Command: "pnpm dev"}}, "frontend.command"},
+		{"command from the command line", Config{Frontend: Frontend{Command: "npm run dev"}, commandFromCLI: true}, Config{}, ""},
+		{"process added", Config{}, Config{Processes: []Process{api}}, "process"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var keys []string
+			for _, rk := range keepRunningKeys(&tt.running, &tt.saved) {
+				keys = append(keys, rk.key)
+			}
+			if got := strings.Join(keys, ","); got != tt.wantKeys {
+				t.Errorf("restart keys = %q, want %q", got, tt.wantKeys)
+			}
+			if tt.saved.Frontend.Command != tt.running.Frontend.Command || !sameProcesses(tt.saved.Processes, tt.running.Processes) {
+				t.Errorf("applied config runs %q %v, want what is running: %q %v", tt.saved.Frontend.Command, tt.saved.Processes, tt.running.Frontend.Command, tt.running.Processes)
+			}
+		})
+	}
+}

@@ -27,6 +27,18 @@ func keepRunningKeys(running, saved *Config) []restartKey {
 		keys = append(keys, restartKey{"allow_remote", fmt.Sprint(running.AllowRemote), fmt.Sprint(saved.AllowRemote)})
 		saved.AllowRemote = running.AllowRemote
 	}
+	// The commands devproxy started keep running as they were started.
+	switch {
+	case running.commandFromCLI:
+		saved.Frontend.Command, saved.commandFromCLI = running.Frontend.Command, true
+	case saved.Frontend.Command != running.Frontend.Command:
+		keys = append(keys, restartKey{"frontend.command", running.Frontend.Command, saved.Frontend.Command})
+		saved.Frontend.Command = running.Frontend.Command
+	}
+	if !sameProcesses(running.Processes, saved.Processes) {
+		keys = append(keys, restartKey{"process", processNames(running.Processes), processNames(saved.Processes)})
+		saved.Processes = running.Processes
+	}
 	return keys
 }
 
