@@ -39,8 +39,12 @@ type feedEntry struct {
 	Error  string    `json:"error,omitempty"`
 	// Open marks a WebSocket that is still connected; its entry is sent
 	// again, with the same ID, when it closes.
-	Open    bool             `json:"open,omitempty"`
-	Headers *exchangeHeaders `json:"headers,omitempty"`
+	Open bool `json:"open,omitempty"`
+	// MessagesIn and MessagesOut count a WebSocket's messages from and to
+	// the browser, once it has closed.
+	MessagesIn  int64            `json:"messages_in,omitempty"`
+	MessagesOut int64            `json:"messages_out,omitempty"`
+	Headers     *exchangeHeaders `json:"headers,omitempty"`
 }
 
 // exchangeHeaders are the headers of one request at each hop, masked, so
@@ -284,6 +288,9 @@ func (ri *requestInfo) entry(r *http.Request, status int, dur time.Duration, siz
 	}
 	e := feedEntry{ID: ri.id, Time: ri.start, Method: r.Method, Path: path, Route: ri.route, Status: status,
 		DurMS: float64(dur.Microseconds()) / 1000, Bytes: size, Error: ri.outcome}
+	if ri.ws != nil {
+		e.MessagesIn, e.MessagesOut = ri.ws.in.messages.Load(), ri.ws.out.messages.Load()
+	}
 	if ri.hdr != nil {
 		h := *ri.hdr // a copy: the handler may still fill in the original after a 101
 		e.Headers = &h

@@ -204,10 +204,19 @@ func TestFeedShowsWebSocketUpgradeAs101(t *testing.T) {
 	if open.Status != 101 || !open.Open {
 		t.Errorf("while connected: status %d open %v, want 101 open", open.Status, open.Open)
 	}
+	for i := range 3 { // three messages each way: the backend echoes
+		if err := conn.WriteMessage(websocket.TextMessage, []byte(strings.Repeat("x", 200*i))); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, _, err := conn.ReadMessage(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	conn.Close()
 	closed := fc.waitEntry(func(e feedEntry) bool { return e.ID == open.ID && !e.Open })
-	if closed.Status != 101 {
-		t.Errorf("after close: status %d, want 101", closed.Status)
+	if closed.Status != 101 || closed.MessagesIn != 3 || closed.MessagesOut != 3 {
+		t.Errorf("after close: status %d, messages in %d out %d; want 101, 3 and 3", closed.Status, closed.MessagesIn, closed.MessagesOut)
 	}
 }
 
@@ -297,4 +306,30 @@ func TestMaskHeaders(t *testing.T) {
 	if in.Get("Authorization") != "Basic dXNlcjpwYXNz" {
 		t.Error("maskHeaders changed its input")
 	}
+}
+
+// BenchmarkFeedCost measures what the feed adds to one request: an entry
+// published with nobody watching, and the header captures made while a
+// status page is open.
+//
+//	go test -run '^$' -bench FeedCost ./devproxy/
+func BenchmarkFeedCost(b *testing.B) {
+	h := http.Header{
+		"Accept": {"application/json"}, "Accept-Encoding": {"gzip, deflate, br"}, "Accept-Language": {"en-GB,en;q=0.9"},
+		"Cookie": {"theme=dark; sid=0123456789abcdef"}, "User-Agent": {"Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0"},
+		"Referer": {"http://localhost:3000/app"}, "Authorization": {"Bearer abc.def.ghi"},
+	}
+	b.Run("publish", func(b *testing.B) {
+		f := newFeed()
+		for i := 0; b.Loop(); i++ {
+			f.publish(feedEntry{ID: uint64(i), Method: "GET", Path: "/api/users", Route: "/api", Status: 200})
+		}
+	})
+	b.Run("capture-4-hops", func(b *testing.B) {
+		for b.Loop() {
+			for range 4 {
+				_ = maskHeaders(h, nil)
+			}
+		}
+	})
 }

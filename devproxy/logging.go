@@ -21,6 +21,7 @@ type requestInfo struct {
 	id      uint64 // the status feed's entry id
 	start   time.Time
 	hdr     *exchangeHeaders // nil unless a status page is watching
+	ws      *wsCountingConn  // a relayed WebSocket, for its message counts
 }
 
 type requestInfoKey struct{}
@@ -53,7 +54,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			in.Set("Host", r.Host)
 			ri.hdr = &exchangeHeaders{RequestIn: in}
 		}
-		rec := &statusRecorder{ResponseWriter: w, ri: ri}
+		rec := &statusRecorder{ResponseWriter: w, ri: ri, websocket: strings.EqualFold(r.Header.Get("Upgrade"), "websocket")}
 		rec.onHijack = func() {
 			if ri.route != "devproxy" {
 				e := ri.entry(r, http.StatusSwitchingProtocols, time.Since(start), 0)
@@ -108,6 +109,9 @@ type statusRecorder struct {
 	bytes    int64
 	ri       *requestInfo
 	onHijack func() // publishes the 101 while the connection is still open
+	// websocket is set for a WebSocket handshake: a hijacked connection is
+	// then wrapped to count the messages relayed over it.
+	websocket bool
 }
 
 // captureOut records the response headers as they leave devproxy.
@@ -145,6 +149,10 @@ func (w *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err == nil {
 		w.status = http.StatusSwitchingProtocols
+		if w.websocket && w.ri != nil && w.ri.route != "devproxy" {
+			w.ri.ws = &wsCountingConn{Conn: conn}
+			conn = w.ri.ws
+		}
 		w.captureOut()
 		if w.onHijack != nil {
 			w.onHijack()

@@ -93,7 +93,8 @@ function row(e) {
     el('td', { class: 'mono' }, e.route),
     el('td', { class: 's' + String(e.status)[0] }, statusText, e.error ? el('span', { class: 'dim' }, ' · ' + e.error) : ''),
     el('td', { class: 'num' }, e.open ? '…' : dur(e.dur_ms)),
-    el('td', { class: 'num' }, e.status === 101 ? '—' : size(e.bytes)));
+    el('td', { class: 'num', title: e.status === 101 ? 'WebSocket messages from ↑ and to ↓ the browser' : '' },
+      e.status === 101 ? (e.open ? '—' : `↑${e.messages_in || 0} ↓${e.messages_out || 0} msgs`) : size(e.bytes)));
   if (selected === e.id) tr.classList.add('sel');
   tr.addEventListener('click', () => showDetail(e.id));
   return tr;
