@@ -37,7 +37,23 @@ func groupAlive(_ *exec.Cmd, pid int) bool {
 // (a crash, SIGKILL, a closed terminal) the kernel closes the writer, the
 // read ends, and the watchdog signals the whole group: no dev server
 // outlives devproxy even when its deferred Stop never ran.
-const watchdogScript = `(read _ <&3; kill -TERM 0) >/dev/null 2>&1 & exec 3<&-; eval "$1"`
+//
+// The shell stays as the group's leader and waits for both, so they are
+// reaped at once (an orphan would wait for PID 1, which in containers may
+// reap late or never, and Stop would wait for it), and it exits with the
+// command's status.
+const watchdogScript = `(read _ <&3; kill -TERM 0) >/dev/null 2>&1 &
+w=$!
+exec 3<&-
+eval "$1" &
+c=$!
+trap 'kill -TERM $c 2>/dev/null' TERM INT HUP
+while :; do
+	wait $c 2>/dev/null; s=$? # quietly: the shell would print "Terminated" on a stop
+	kill -0 $c 2>/dev/null || break # wait returned for a trapped signal, not an exit
+done
+kill $w 2>/dev/null; wait $w 2>/dev/null # quietly: no "Terminated" from the shell
+exit $s`
 
 // shellCommand runs command with sh -c under the watchdog.
 func shellCommand(command string) *exec.Cmd {
