@@ -45,6 +45,13 @@ func printTable(w io.Writer, cfg *Config) {
 	default:
 		fmt.Fprintf(tw, "  (everything else)\t→ 404\n")
 	}
+	for _, p := range processesFor(cfg) {
+		ready := ""
+		if p.Ready != "" {
+			ready = "  [ready: " + p.Ready + "]"
+		}
+		fmt.Fprintf(tw, "  run %s\t$ %s%s\n", p.Name, p.Command, ready)
+	}
 	tw.Flush()
 }
 

@@ -334,3 +334,27 @@ func TestReloadKeepsRunningCommands(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckListsProcesses(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, DefaultConfigName), `
+[frontend]
+dev_server = "http://localhost:5173"
+command = "npm run dev"
+[[process]]
+name = "api"
+command = "go run ./cmd/api"
+`)
+	code, out, errOut := runCLI(t, dir, "check")
+	if code != 0 {
+		t.Fatalf("check: exit %d: %s", code, errOut)
+	}
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`run frontend +\$ npm run dev  \[ready: localhost:5173\]\n`),
+		regexp.MustCompile(`run api +\$ go run \./cmd/api\n`),
+	} {
+		if !want.MatchString(out) {
+			t.Errorf("check output does not match %s:\n%s", want, out)
+		}
+	}
+}
