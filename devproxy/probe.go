@@ -40,11 +40,13 @@ func newProber() *prober {
 func (p *prober) check(ctx context.Context, addrs []string) map[string]probeResult {
 	out := make(map[string]probeResult, len(addrs))
 	var stale []string
+	seen := map[string]bool{} // routes often share a backend: one dial each
 	p.mu.Lock()
 	for _, a := range addrs {
 		if r, ok := p.cache[a]; ok && time.Since(r.at) < probeCacheFor {
 			out[a] = r
-		} else if _, dup := out[a]; !dup {
+		} else if !seen[a] {
+			seen[a] = true
 			stale = append(stale, a)
 		}
 	}
