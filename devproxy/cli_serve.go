@@ -16,11 +16,12 @@ func runServe(ctx context.Context, c CLI, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	log, err := newLogger(c, *format, *quiet, *verbose)
+	log, closeLog, err := newLogger(c, *format, *quiet, *verbose)
 	if err != nil {
 		fmt.Fprintln(c.Stderr, "devproxy:", err)
 		return exitUsage
 	}
+	defer closeLog()
 	cfg, ok := loadConfig(c, *path, explicitFlag(fs, "config"))
 	if !ok {
 		return exitUsage
