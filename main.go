@@ -24,11 +24,13 @@ func main() {
 	if err != nil {
 		panic(err) // the embed directive guarantees the directory
 	}
+	stopProfiling := startProfiling()
 	code := devproxy.Main(ctx, os.Args[1:], devproxy.CLI{
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
 		Assets: static,
 	})
 	stop()
+	stopProfiling()
 	os.Exit(code)
 }

@@ -24,11 +24,12 @@ func runServe(ctx context.Context, c CLI, args []string) int {
 	if !ok {
 		return exitUsage
 	}
-	log, err := newLogger(c, *format, *quiet, *verbose)
+	log, closeLog, err := newLogger(c, *format, *quiet, *verbose)
 	if err != nil {
 		fmt.Fprintln(c.Stderr, "devproxy:", err)
 		return exitUsage
 	}
+	defer closeLog()
 	RaiseOpenFileLimit(log)
 	cfg, ok := loadConfig(c, *path, explicitFlag(fs, "config"))
 	if !ok {

@@ -31,7 +31,8 @@ func runDemo(ctx context.Context, c CLI, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	log, _ := newLogger(c, "text", *quiet, false)
+	log, closeLog, _ := newLogger(c, "text", *quiet, false)
+	defer closeLog()
 
 	page, err := serveDemo(ctx, demoPageHandler(c))
 	if err != nil {

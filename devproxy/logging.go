@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +26,25 @@ type requestInfo struct {
 }
 
 type requestInfoKey struct{}
+
+// loggedRequest holds what logRequests needs per request in one allocation.
+type loggedRequest struct {
+	rec statusRecorder
+	ctx infoCtx
+}
+
+// infoCtx answers requestInfoKey without a context.WithValue.
+type infoCtx struct {
+	context.Context
+	ri requestInfo
+}
+
+func (c *infoCtx) Value(key any) any {
+	if _, ok := key.(requestInfoKey); ok {
+		return &c.ri
+	}
+	return c.Context.Value(key)
+}
 
 func infoFrom(r *http.Request) *requestInfo {
 	ri, _ := r.Context().Value(requestInfoKey{}).(*requestInfo)
@@ -48,18 +68,25 @@ func noteOutcome(r *http.Request, outcome string) {
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ri := &requestInfo{id: s.feed.newID(), start: start}
+		// One allocation holds the recorder, the context and the request's info.
+		lr := &loggedRequest{
+			rec: statusRecorder{ResponseWriter: w, websocket: strings.EqualFold(r.Header.Get("Upgrade"), "websocket")},
+			ctx: infoCtx{Context: r.Context(), ri: requestInfo{id: s.feed.newID(), start: start}},
+		}
+		rec, ri := &lr.rec, &lr.ctx.ri
+		rec.ri = ri
 		if s.feed.watched() { // header clones cost allocations; make them only for a viewer
 			in := maskHeaders(r.Header, nil)
 			in.Set("Host", r.Host)
 			ri.hdr = &exchangeHeaders{RequestIn: in}
 		}
-		rec := &statusRecorder{ResponseWriter: w, ri: ri, websocket: strings.EqualFold(r.Header.Get("Upgrade"), "websocket")}
-		rec.onHijack = func() {
-			if ri.route != "devproxy" {
-				e := ri.entry(r, http.StatusSwitchingProtocols, time.Since(start), 0)
-				e.Open = true
-				s.feed.publish(e)
+		if isUpgrade(r) {
+			rec.onHijack = func() {
+				if ri.route != "devproxy" {
+					e := ri.entry(r, http.StatusSwitchingProtocols, time.Since(start), 0)
+					e.Open = true
+					s.feed.publish(e)
+				}
 			}
 		}
 		// ReverseProxy aborts a response whose upstream body breaks off by
@@ -72,7 +99,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			}
 			s.logRequest(r, rec, ri, start)
 		}()
-		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, ri)))
+		next.ServeHTTP(rec, r.WithContext(&lr.ctx))
 		completed = true
 	})
 }
@@ -210,37 +237,50 @@ func (h *ConsoleHandler) paint(color, s string) string {
 	return color + s + ansiReset
 }
 
+// lineBufs recycles the buffers request lines are formatted into, so the
+// access log costs no allocation per request beyond the duration's text.
+var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
 func (h *ConsoleHandler) Handle(_ context.Context, rec slog.Record) error {
+	if rec.Message == "request" {
+		bp := lineBufs.Get().(*[]byte)
+		b := h.appendRequest((*bp)[:0], rec)
+		// Formatted above without the lock; only the copy into w is serialised.
+		h.mu.Lock()
+		_, err := h.w.Write(b)
+		h.mu.Unlock()
+		if cap(b) <= 4<<10 { // let a line with a huge path go
+			*bp = b
+			lineBufs.Put(bp)
+		}
+		return err
+	}
 	var b strings.Builder
 	b.WriteString(h.paint(ansiDim, rec.Time.Format("15:04:05")))
 	b.WriteByte(' ')
-	if rec.Message == "request" {
-		h.formatRequest(&b, rec)
-	} else {
-		switch {
-		case rec.Level >= slog.LevelError:
-			b.WriteString(h.paint(ansiRed, "error "))
-		case rec.Level >= slog.LevelWarn:
-			b.WriteString(h.paint(ansiYellow, "warn  "))
+	switch {
+	case rec.Level >= slog.LevelError:
+		b.WriteString(h.paint(ansiRed, "error "))
+	case rec.Level >= slog.LevelWarn:
+		b.WriteString(h.paint(ansiYellow, "warn  "))
+	}
+	b.WriteString(rec.Message)
+	write := func(a slog.Attr) bool {
+		v := a.Value.String()
+		if strings.ContainsAny(v, " \n\"") && !strings.Contains(v, "\n") {
+			v = fmt.Sprintf("%q", v)
 		}
-		b.WriteString(rec.Message)
-		write := func(a slog.Attr) bool {
-			v := a.Value.String()
-			if strings.ContainsAny(v, " \n\"") && !strings.Contains(v, "\n") {
-				v = fmt.Sprintf("%q", v)
-			}
-			if strings.Contains(v, "\n") {
-				b.WriteString("\n  " + strings.ReplaceAll(v, "\n", "\n  "))
-				return true
-			}
-			fmt.Fprintf(&b, " %s=%s", h.paint(ansiDim, a.Key), v)
+		if strings.Contains(v, "\n") {
+			b.WriteString("\n  " + strings.ReplaceAll(v, "\n", "\n  "))
 			return true
 		}
-		for _, a := range h.attrs {
-			write(a)
-		}
-		rec.Attrs(write)
+		fmt.Fprintf(&b, " %s=%s", h.paint(ansiDim, a.Key), v)
+		return true
 	}
+	for _, a := range h.attrs {
+		write(a)
+	}
+	rec.Attrs(write)
 	b.WriteByte('\n')
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -248,7 +288,9 @@ func (h *ConsoleHandler) Handle(_ context.Context, rec slog.Record) error {
 	return err
 }
 
-func (h *ConsoleHandler) formatRequest(b *strings.Builder, rec slog.Record) {
+// appendRequest appends the line for a "request" record:
+// "15:04:05 GET    /api/users → /api 200 3ms 1.5kB".
+func (h *ConsoleHandler) appendRequest(b []byte, rec slog.Record) []byte {
 	var method, path, route, errText string
 	var status int64
 	var dur time.Duration
@@ -281,11 +323,50 @@ func (h *ConsoleHandler) formatRequest(b *strings.Builder, rec slog.Record) {
 	case status >= 300 || status == 101:
 		color = ansiCyan
 	}
-	fmt.Fprintf(b, "%-6s %s %s %s %s %s", method, path, h.paint(ansiDim, "→ "+route),
-		h.paint(color, fmt.Sprint(status)), roundDuration(dur), formatSize(size))
-	if errText != "" {
-		b.WriteString(" " + h.paint(color, errText))
+	b = h.startPaint(b, ansiDim)
+	b = rec.Time.AppendFormat(b, "15:04:05")
+	b = h.endPaint(b)
+	b = append(b, ' ')
+	b = append(b, method...)
+	for i := len(method); i < 6; i++ {
+		b = append(b, ' ')
 	}
+	b = append(b, ' ')
+	b = append(b, path...)
+	b = append(b, ' ')
+	b = h.startPaint(b, ansiDim)
+	b = append(b, "→ "...)
+	b = append(b, route...)
+	b = h.endPaint(b)
+	b = append(b, ' ')
+	b = h.startPaint(b, color)
+	b = strconv.AppendInt(b, status, 10)
+	b = h.endPaint(b)
+	b = append(b, ' ')
+	b = append(b, roundDuration(dur).String()...)
+	b = append(b, ' ')
+	b = appendSize(b, size)
+	if errText != "" {
+		b = append(b, ' ')
+		b = h.startPaint(b, color)
+		b = append(b, errText...)
+		b = h.endPaint(b)
+	}
+	return append(b, '\n')
+}
+
+func (h *ConsoleHandler) startPaint(b []byte, color string) []byte {
+	if !h.color {
+		return b
+	}
+	return append(b, color...)
+}
+
+func (h *ConsoleHandler) endPaint(b []byte) []byte {
+	if !h.color {
+		return b
+	}
+	return append(b, ansiReset...)
 }
 
 func roundDuration(d time.Duration) time.Duration {
@@ -299,13 +380,13 @@ func roundDuration(d time.Duration) time.Duration {
 	}
 }
 
-func formatSize(n int64) string {
+func appendSize(b []byte, n int64) []byte {
 	switch {
 	case n >= 1<<20:
-		return fmt.Sprintf("%.1fMB", float64(n)/(1<<20))
+		return append(strconv.AppendFloat(b, float64(n)/(1<<20), 'f', 1, 64), "MB"...)
 	case n >= 1<<10:
-		return fmt.Sprintf("%.1fkB", float64(n)/(1<<10))
+		return append(strconv.AppendFloat(b, float64(n)/(1<<10), 'f', 1, 64), "kB"...)
 	default:
-		return fmt.Sprintf("%dB", n)
+		return append(strconv.AppendInt(b, n, 10), 'B')
 	}
 }

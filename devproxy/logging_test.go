@@ -86,16 +86,17 @@ func TestConsoleHandlerFormatsRequests(t *testing.T) {
 
 func TestJSONLogFormat(t *testing.T) {
 	var out bytes.Buffer
-	log, err := newLogger(CLI{Stdout: &out}, "json", false, false)
+	log, closeLog, err := newLogger(CLI{Stdout: &out}, "json", false, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	log.Info("request", "method", "GET", "status", 200)
+	closeLog() // flushes the batched writer
 	var rec map[string]any
 	if err := json.Unmarshal(out.Bytes(), &rec); err != nil || rec["msg"] != "request" || rec["method"] != "GET" {
 		t.Errorf("json log %q: %v", out.String(), err)
 	}
-	if _, err := newLogger(CLI{Stdout: &out}, "yaml", false, false); err == nil {
+	if _, _, err := newLogger(CLI{Stdout: &out}, "yaml", false, false); err == nil {
 		t.Error("unknown --log-format accepted")
 	}
 }

@@ -22,6 +22,23 @@ type proxyState struct {
 
 type proxyStateKey struct{}
 
+// proxyCtx carries a proxied request's state and its route's retry budget
+// in one allocation rather than a chain of context.WithValue.
+type proxyCtx struct {
+	context.Context
+	st proxyState
+}
+
+func (c *proxyCtx) Value(key any) any {
+	switch key.(type) {
+	case proxyStateKey:
+		return &c.st
+	case retryKey:
+		return c.st.rt.Retry
+	}
+	return c.Context.Value(key)
+}
+
 func stateFrom(ctx context.Context) *proxyState {
 	st, _ := ctx.Value(proxyStateKey{}).(*proxyState)
 	return st
@@ -56,14 +73,12 @@ func (s *Server) newRouteProxy(rt *route) http.Handler {
 			defer done()
 			w = tw
 		}
-		st := &proxyState{rt: rt, in: r}
+		pc := &proxyCtx{Context: ctx, st: proxyState{rt: rt, in: r}}
 		// Bounds the wait for response headers only; bodies and streams
 		// (SSE, downloads, WebSockets) are never cut by it.
-		st.timer = time.AfterFunc(rt.Timeout, func() { cancel(errUpstreamTimeout) })
-		defer st.timer.Stop()
-		ctx = context.WithValue(ctx, proxyStateKey{}, st)
-		ctx = context.WithValue(ctx, retryKey{}, rt.Retry)
-		rp.ServeHTTP(w, r.WithContext(ctx))
+		pc.st.timer = time.AfterFunc(rt.Timeout, func() { cancel(errUpstreamTimeout) })
+		defer pc.st.timer.Stop()
+		rp.ServeHTTP(w, r.WithContext(pc))
 	})
 }
 
