@@ -121,6 +121,7 @@ func TestNotAnOpenProxy(t *testing.T) {
 		"GET " + victim.URL + "/secret HTTP/1.1",
 		"GET http://other.example/ HTTP/1.1",
 		"CONNECT " + victimLn + " HTTP/1.1",
+		"OPTIONS * HTTP/1.1",
 	} {
 		t.Run(reqLine, func(t *testing.T) {
 			status := rawRequest(t, p.Addr, reqLine+"\r\nHost: "+p.Addr+"\r\nConnection: close\r\n\r\n")

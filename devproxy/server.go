@@ -174,7 +174,10 @@ func (s *Server) Serve(ctx context.Context, lns ...net.Listener) error {
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ConnContext:       withFramingConn,
-		ErrorLog:          s.stdErrorLog(),
+		// OPTIONS * would be answered by net/http without calling the
+		// handler, which would put badFraming's request count off by one.
+		DisableGeneralOptionsHandler: true,
+		ErrorLog:                     s.stdErrorLog(),
 	}
 	errc := make(chan error, len(lns)) // one send per listener
 	for _, ln := range lns {
