@@ -62,7 +62,10 @@ func (c *framingConn) Read(b []byte) (int, error) {
 // badFraming reports, for the next request on r's connection, why its
 // header block must be refused ("" when it is fine). Handlers on one
 // HTTP/1.1 connection run one at a time, in order, so counting calls
-// pairs each request with its header block.
+// pairs each request with its header block; it must be called exactly
+// once per request, first. Once the scanner has lost the framing, every
+// later request on the connection is refused: failing open would let a
+// smuggled request through.
 func badFraming(r *http.Request) string {
 	fc, ok := r.Context().Value(framingConnKey{}).(*framingConn)
 	if !ok || r.ProtoMajor != 1 {
@@ -72,7 +75,21 @@ func badFraming(r *http.Request) string {
 	defer fc.mu.Unlock()
 	i := fc.handled
 	fc.handled++
-	return fc.scan.problems[i]
+	if why := fc.scan.problems[i]; why != "" {
+		return why
+	}
+	if fc.scan.state == lost && i >= fc.scan.lostAt {
+		return "devproxy could not follow this connection's request framing"
+	}
+	return ""
+}
+
+// stopScanning is called when the connection is hijacked (a WebSocket):
+// from then on its bytes are another protocol.
+func (c *framingConn) stopScanning() {
+	c.mu.Lock()
+	c.scan.state = stopped
+	c.mu.Unlock()
 }
 
 // framingScanner is a small state machine over an HTTP/1.1 request stream.
@@ -84,10 +101,11 @@ type framingScanner struct {
 	sawCL     bool
 	sawTE     bool
 	chunked   bool
-	upgrade   bool
+	http10    bool // the request line says HTTP/1.0, where Transfer-Encoding does not apply
 	folded    bool
 	remaining int64          // body or chunk bytes still to skip
 	index     int            // header blocks seen on this connection
+	lostAt    int            // with state lost: the first header block not followed
 	problems  map[int]string // header block index → why it must be refused
 }
 
@@ -100,7 +118,8 @@ const (
 	inChunkData              // skipping chunk bytes
 	inChunkEnd               // skipping the CRLF after chunk data
 	inTrailers               // trailer lines after the last chunk
-	stopped                  // upgraded, or framing net/http will reject anyway
+	stopped                  // hijacked (upgraded): the bytes are another protocol
+	lost                     // framing the scanner cannot follow; later requests are refused
 )
 
 // maxScannedLine bounds what is kept of one line; header names and the
@@ -110,7 +129,7 @@ const maxScannedLine = 128
 func (s *framingScanner) feed(b []byte) {
 	for len(b) > 0 {
 		switch s.state {
-		case stopped:
+		case stopped, lost:
 			return
 		case inBody, inChunkData:
 			n := min(int64(len(b)), s.remaining)
@@ -152,7 +171,7 @@ func (s *framingScanner) feed(b []byte) {
 
 func (s *framingScanner) startHeaders() {
 	s.state = inHeaders
-	s.lines, s.sawCL, s.sawTE, s.chunked, s.upgrade, s.folded = 0, false, false, false, false, false
+	s.lines, s.sawCL, s.sawTE, s.chunked, s.http10, s.folded = 0, false, false, false, false, false
 }
 
 func (s *framingScanner) endLine(line []byte, full int) {
@@ -165,7 +184,7 @@ func (s *framingScanner) endLine(line []byte, full int) {
 		n, err := strconv.ParseInt(string(bytes.TrimSpace(size)), 16, 64)
 		switch {
 		case err != nil || n < 0 || full > maxScannedLine:
-			s.state = stopped // net/http rejects it too
+			s.lose()
 		case n == 0:
 			s.state = inTrailers
 		default:
@@ -189,8 +208,9 @@ func (s *framingScanner) headerLine(line []byte) {
 		return
 	}
 	s.lines++
-	if s.lines == 1 {
-		return // the request line
+	if s.lines == 1 { // the request line
+		s.http10 = bytes.HasSuffix(line, []byte("HTTP/1.0"))
+		return
 	}
 	if line[0] == ' ' || line[0] == '\t' {
 		s.folded = true
@@ -210,8 +230,6 @@ func (s *framingScanner) headerLine(line []byte) {
 	case asciiEqualFold(name, "transfer-encoding"):
 		s.sawTE = true
 		s.chunked = asciiEqualFold(value, "chunked")
-	case asciiEqualFold(name, "upgrade"):
-		s.upgrade = true
 	}
 }
 
@@ -224,11 +242,12 @@ func (s *framingScanner) endHeaders() {
 	case s.folded:
 		s.flag(idx, "a header line is folded onto several lines (obs-fold), which RFC 9112 section 5.2 obsoletes")
 	}
+	if s.http10 { // net/http ignores Transfer-Encoding on HTTP/1.0 (RFC 9112 6.1)
+		s.sawTE, s.chunked = false, false
+	}
 	switch {
-	case s.upgrade:
-		s.state = stopped // after a 101 the bytes are another protocol
 	case s.sawTE && !s.chunked:
-		s.state = stopped // net/http answers 501 and closes
+		s.lose() // net/http answers 501 and closes; refuse anything after it
 	case s.chunked:
 		s.state = inChunkSize
 	case s.sawCL && s.remaining > 0:
@@ -236,6 +255,12 @@ func (s *framingScanner) endHeaders() {
 	default:
 		s.startHeaders()
 	}
+}
+
+// lose gives up following the framing; requests from the next header
+// block on are refused.
+func (s *framingScanner) lose() {
+	s.state, s.lostAt = lost, s.index
 }
 
 func (s *framingScanner) flag(idx int, why string) {

@@ -13,6 +13,14 @@ import (
 // attacker.example whose name now resolves to 127.0.0.1 would otherwise be
 // same-origin with your backends). It reports whether it answered.
 func (s *Server) refuseForeign(w http.ResponseWriter, r *http.Request, t *table) bool {
+	// First, for every request: badFraming pairs requests with header blocks by counting calls.
+	if why := badFraming(r); why != "" {
+		noteRoute(r, "refused")
+		w.Header().Set("Connection", "close") // RFC 9112 6.3: never read another request from this connection
+		s.log.Warn("refused a malformed request", "method", r.Method, "path", r.URL.Path, "why", why)
+		s.writeProblem(w, r, s.pages.badGateway, problem{Status: http.StatusBadRequest, Error: "Bad Request", Cause: why})
+		return true
+	}
 	if r.Method == http.MethodConnect || (r.RequestURI != "" && !strings.HasPrefix(r.RequestURI, "/")) {
 		noteRoute(r, "refused")
 		s.log.Warn("refused a forward-proxy request", "method", r.Method, "target", r.RequestURI)
@@ -21,17 +29,11 @@ func (s *Server) refuseForeign(w http.ResponseWriter, r *http.Request, t *table)
 			Fix:   "request a path (GET /api/...) and configure the backend as a route target"})
 		return true
 	}
-	if why := badFraming(r); why != "" {
-		noteRoute(r, "refused")
-		w.Header().Set("Connection", "close") // RFC 9112 6.3: never read another request from this connection
-		s.log.Warn("refused a malformed request", "method", r.Method, "path", r.URL.Path, "why", why)
-		s.writeProblem(w, r, s.pages.badGateway, problem{Status: http.StatusBadRequest, Error: "Bad Request", Cause: why})
-		return true
-	}
 	if strings.IndexByte(r.URL.Path, 0) >= 0 {
 		// A NUL byte in a path is never legitimate and truncates paths in
 		// C-based backends; refuse it rather than forward it.
 		noteRoute(r, "refused")
+		w.Header().Set("Connection", "close")
 		s.writeProblem(w, r, s.pages.badGateway, problem{Status: http.StatusBadRequest, Error: "Bad Request",
 			Cause: "the request path contains a NUL byte (%00)"})
 		return true

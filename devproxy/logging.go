@@ -175,6 +175,9 @@ func (w *statusRecorder) Flush() {
 func (w *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err == nil {
+		if fc, ok := conn.(*framingConn); ok {
+			fc.stopScanning()
+		}
 		w.status = http.StatusSwitchingProtocols
 		if w.websocket && w.ri != nil && w.ri.route != "devproxy" {
 			w.ri.ws = &wsCountingConn{Conn: conn}

@@ -3,9 +3,11 @@ package devproxy
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httputil"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,6 +20,9 @@ type proxyState struct {
 	rt    *route
 	in    *http.Request // as the browser sent it: its Host and scheme are devproxy's origin for response rewriting
 	timer *time.Timer   // fires the route timeout; stopped once headers arrive
+	// answered is set once response headers arrive; from then on the
+	// upload's progress no longer restarts the timer.
+	answered atomic.Bool
 }
 
 type proxyStateKey struct{}
@@ -74,12 +79,38 @@ func (s *Server) newRouteProxy(rt *route) http.Handler {
 			w = tw
 		}
 		pc := &proxyCtx{Context: ctx, st: proxyState{rt: rt, in: r}}
-		// Bounds the wait for response headers only; bodies and streams
-		// (SSE, downloads, WebSockets) are never cut by it.
-		pc.st.timer = time.AfterFunc(rt.Timeout, func() { cancel(errUpstreamTimeout) })
+		// Bounds the wait for the backend to connect and answer with
+		// headers; response bodies and streams (SSE, downloads,
+		// WebSockets) are never cut by it. While a request body is still
+		// being sent, each chunk restarts it, so a slow upload is cut only
+		// when it stalls for the whole timeout.
+		pc.st.timer = time.AfterFunc(rt.Timeout, func() {
+			if !pc.st.answered.Load() { // a Reset racing the headers' arrival must not cut the response
+				cancel(errUpstreamTimeout)
+			}
+		})
 		defer pc.st.timer.Stop()
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = &progressBody{ReadCloser: r.Body, st: &pc.st, timeout: rt.Timeout}
+		}
 		rp.ServeHTTP(w, r.WithContext(pc))
 	})
+}
+
+// progressBody restarts the route timeout whenever request body bytes
+// move, so the timeout measures a stall, not the length of an upload.
+type progressBody struct {
+	io.ReadCloser
+	st      *proxyState
+	timeout time.Duration
+}
+
+func (b *progressBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if (n > 0 || err == io.EOF) && !b.st.answered.Load() {
+		b.st.timer.Reset(b.timeout)
+	}
+	return n, err
 }
 
 // rewriteRequest shapes the outbound request: target, path, Host,
@@ -118,6 +149,7 @@ func (s *Server) rewriteRequest(rt *route, pr *httputil.ProxyRequest) {
 // modifyResponse runs once the backend's response headers have arrived.
 func (s *Server) modifyResponse(rt *route, res *http.Response) error {
 	if st := stateFrom(res.Request.Context()); st != nil {
+		st.answered.Store(true)
 		st.timer.Stop()
 	}
 	s.health.answered(rt.addr)

@@ -534,3 +534,37 @@ func TestNoRouteNoFrontendIs404(t *testing.T) {
 		t.Errorf("got %d %+v, want 404 listing the routes", res.StatusCode, prob)
 	}
 }
+
+// TestSlowUploadNotCutByTimeout: an upload that takes longer than the route
+// timeout but keeps moving reaches the backend whole; only a stall is cut.
+func TestSlowUploadNotCutByTimeout(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, err := io.Copy(io.Discard, r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		fmt.Fprint(w, n)
+	}))
+	t.Cleanup(be.Close)
+	p := startProxy(t, fmt.Sprintf("[routes.\"/up\"]\ntarget = %q\ntimeout = \"200ms\"\n", be.URL))
+	pr, pw := io.Pipe()
+	go func() { // exits after the last chunk is written (or the pipe is closed by the client)
+		for range 8 { // 8 chunks, 100 ms apart: 800 ms in all, four times the timeout
+			<-time.After(100 * time.Millisecond) // the pace of a slow upload is the behaviour under test
+			if _, err := pw.Write(make([]byte, 1024)); err != nil {
+				return
+			}
+		}
+		pw.Close()
+	}()
+	res, err := http.Post(p.URL+"/up", "application/octet-stream", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || string(body) != "8192" {
+		t.Errorf("slow upload: %d %q, want 200 \"8192\" (the whole body)", res.StatusCode, body)
+	}
+}
