@@ -270,10 +270,18 @@ func (h *ConsoleHandler) Handle(_ context.Context, rec slog.Record) error {
 	b.WriteString(rec.Message)
 	write := func(a slog.Attr) bool {
 		v := a.Value.String()
-		if strings.ContainsAny(v, " \n\"") && !strings.Contains(v, "\n") {
-			v = fmt.Sprintf("%q", v)
+		// Only devproxy's own multi-line texts (config errors, reload
+		// diffs) keep their line breaks; anything else, which may come
+		// from a request, is quoted so it cannot fake log lines or send
+		// terminal escapes.
+		multiLine := (a.Key == "err" || a.Key == "changes") && strings.Contains(v, "\n")
+		switch {
+		case multiLine:
+			v = escapeControls(v, true)
+		case strings.ContainsAny(v, " \"") || hasControls(v):
+			v = strconv.Quote(v)
 		}
-		if strings.Contains(v, "\n") {
+		if multiLine {
 			b.WriteString("\n  " + strings.ReplaceAll(v, "\n", "\n  "))
 			return true
 		}
@@ -330,16 +338,16 @@ func (h *ConsoleHandler) appendRequest(b []byte, rec slog.Record) []byte {
 	b = rec.Time.AppendFormat(b, "15:04:05")
 	b = h.endPaint(b)
 	b = append(b, ' ')
-	b = append(b, method...)
+	b = appendSafe(b, method)
 	for i := len(method); i < 6; i++ {
 		b = append(b, ' ')
 	}
 	b = append(b, ' ')
-	b = append(b, path...)
+	b = appendSafe(b, path)
 	b = append(b, ' ')
 	b = h.startPaint(b, ansiDim)
 	b = append(b, "→ "...)
-	b = append(b, route...)
+	b = appendSafe(b, route)
 	b = h.endPaint(b)
 	b = append(b, ' ')
 	b = h.startPaint(b, color)
@@ -352,10 +360,46 @@ func (h *ConsoleHandler) appendRequest(b []byte, rec slog.Record) []byte {
 	if errText != "" {
 		b = append(b, ' ')
 		b = h.startPaint(b, color)
-		b = append(b, errText...)
+		b = appendSafe(b, errText)
 		b = h.endPaint(b)
 	}
 	return append(b, '\n')
+}
+
+// hasControls reports whether s holds a control character (C0 or DEL),
+// which a path or header from a web page could use to fake log lines or
+// drive the terminal.
+func hasControls(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// appendSafe appends s, quoted when it holds control characters; clean
+// strings (nearly all) are appended as they are, without allocating.
+func appendSafe(b []byte, s string) []byte {
+	if !hasControls(s) {
+		return append(b, s...)
+	}
+	return strconv.AppendQuote(b, s)
+}
+
+// escapeControls writes control characters as \xNN, keeping line breaks
+// when keepNewlines is set.
+func escapeControls(s string, keepNewlines bool) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 0x20 && !(keepNewlines && c == '\n') && c != '\t') || c == 0x7f {
+			fmt.Fprintf(&b, `\x%02x`, c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 func (h *ConsoleHandler) startPaint(b []byte, color string) []byte {

@@ -165,3 +165,27 @@ func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
 		t.Fatal("Serve did not return")
 	}
 }
+
+// TestLogLinesCannotBeForged: a page can request any path; control bytes
+// in it must not reach the terminal raw (fake lines, escape sequences).
+func TestLogLinesCannotBeForged(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(NewConsoleHandler(&buf, slog.LevelInfo, false))
+	evil := "/x\n12:00:00 GET /admin → /api 200 1ms 0B\x1b[31m"
+	log.Info("request", "method", "GET", "path", evil, "route", "/api", "status", 404, "err", "no such \x1b]0;title\x07")
+	log.Warn("websocket origin refused", "path", evil, "origin", "http://e.test")
+	log.Warn("config rejected; keeping previous", "err", "a.toml:1:1: bad\n    want: x")
+	out := buf.String()
+	if strings.ContainsAny(out, "\x1b\x07") {
+		t.Errorf("raw control bytes in the log: %q", out)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 5 { // the config error keeps its own lines; each forged path stays on one
+		t.Errorf("got %d lines, want 5:\n%s", len(lines), out)
+	}
+	for _, l := range lines[:2] {
+		if strings.HasPrefix(l, "12:00:00 GET /admin") {
+			t.Errorf("forged log line: %q", l)
+		}
+	}
+}
