@@ -197,6 +197,18 @@ func (cr *configReader) duration(tbl map[string]any, path []string, key string, 
 	return d
 }
 
+// timeout reads a timeout key, which must be more than zero: a zero
+// timeout would fail every request at once.
+func (cr *configReader) timeout(tbl map[string]any, path []string, def time.Duration) time.Duration {
+	d := cr.duration(tbl, path, "timeout", def)
+	if d <= 0 {
+		cr.failValue(with(path, "timeout"), fmt.Sprintf("%s = %q would fail every request at once", displayKey(with(path, "timeout")), d),
+			"a duration above zero: how long to wait for a backend to connect and send headers", fmt.Sprintf("timeout = %q", defaultTimeout.String()))
+		return def
+	}
+	return d
+}
+
 func (cr *configReader) table(tbl map[string]any, path []string, key string) (map[string]any, bool) {
 	v, ok := tbl[key]
 	if !ok {
@@ -225,7 +237,7 @@ func (cr *configReader) read(raw map[string]any) *Config {
 	cfg.AllowedOrigins = cr.origins(raw, nil, "allowed_origins")
 	cfg.AllowedHosts = cr.hosts(raw, nil, "allowed_hosts")
 	cfg.Retry = cr.duration(raw, nil, "retry", defaultRetry)
-	cfg.Timeout = cr.duration(raw, nil, "timeout", defaultTimeout)
+	cfg.Timeout = cr.timeout(raw, nil, defaultTimeout)
 
 	if fe, ok := cr.table(raw, nil, "frontend"); ok {
 		cr.readFrontend(fe, &cfg.Frontend)

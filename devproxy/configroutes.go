@@ -105,7 +105,7 @@ func (cr *configReader) readRoute(tbl map[string]any, path []string, rt *Route) 
 	rt.StripPrefix = cr.boolean(tbl, path, "strip_prefix", false)
 	rt.ChangeOrigin = cr.boolean(tbl, path, "change_origin", false)
 	rt.Insecure = cr.boolean(tbl, path, "insecure", false)
-	rt.Timeout = cr.duration(tbl, path, "timeout", rt.Timeout)
+	rt.Timeout = cr.timeout(tbl, path, rt.Timeout)
 	rt.Retry = cr.duration(tbl, path, "retry", rt.Retry)
 	rt.AllowedOrigins = cr.origins(tbl, path, "allowed_origins")
 	if rw, ok := cr.table(tbl, path, "rewrite"); ok {
