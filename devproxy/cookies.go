@@ -198,7 +198,17 @@ func (s *Server) rewriteCookies(rt *route, in *http.Request, h http.Header) {
 			s.log.Info("cookie rewritten", "route", rt.name, "cookie", e.name, "changes", e.describe(origin),
 				"turn_off", displayKey([]string{"routes", rt.Path, "cookies"})+` = "passthrough"`)
 		} else {
-			s.log.Debug("cookie rewritten", "route", rt.name, "cookie", e.name, "from", line, "to", out)
+			s.log.Debug("cookie rewritten", "route", rt.name, "cookie", e.name, "from", maskSetCookie(line), "to", maskSetCookie(out))
 		}
 	}
+}
+
+// maskSetCookie hides a Set-Cookie line's value (a session, a token) and
+// keeps its attributes, which are what a log reader needs.
+func maskSetCookie(line string) string {
+	pair, attrs, hasAttrs := strings.Cut(line, ";")
+	if !hasAttrs {
+		return maskCookiePairs(pair)
+	}
+	return maskCookiePairs(pair) + ";" + attrs
 }

@@ -274,3 +274,41 @@ func TestLogsNeverShowSecrets(t *testing.T) {
 func jsonDecode(r io.Reader, v any) error {
 	return json.NewDecoder(r).Decode(v)
 }
+
+// TestRewriteLogsHideTokens: redirect URLs and cookie values logged when
+// devproxy rewrites them never show query tokens or cookie values.
+func TestRewriteLogsHideTokens(t *testing.T) {
+	var be *httptest.Server
+	be = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: "cookie-token-123", Domain: "127.0.0.1", Path: "/"})
+		http.Redirect(w, r, be.URL+"/callback?code=oauth-code-456", http.StatusFound)
+	}))
+	t.Cleanup(be.Close)
+	out := newSyncBuffer()
+	log := slog.New(NewConsoleHandler(out, slog.LevelDebug, false))
+	p := startProxyLogged(t, fmt.Sprintf("[routes]\n\"/auth\" = %q\n", be.URL), log)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for range 2 { // the second time, the cookie note is a debug line with the full Set-Cookie
+		res, err := client.Get(p.URL + "/auth/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, p.URL+"/callback?code=") {
+			t.Fatalf("Location = %q, want it rewritten to the proxy", loc)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(out.String(), "location rewritten") < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond) // polling interval of a bounded wait
+	}
+	text := out.String()
+	if !strings.Contains(text, "location rewritten") || !strings.Contains(text, "cookie rewritten") {
+		t.Fatalf("rewrites were not logged:\n%s", text)
+	}
+	for _, secret := range []string{"oauth-code-456", "cookie-token-123"} {
+		if strings.Contains(text, secret) {
+			t.Errorf("log shows %q:\n%s", secret, text)
+		}
+	}
+}

@@ -32,7 +32,7 @@ func (s *Server) rewriteLocations(rt *route, in *http.Request, h http.Header) {
 				continue
 			}
 			vals[i] = out
-			s.log.Info("location rewritten", "route", rt.name, "header", name, "from", v, "to", out)
+			s.log.Info("location rewritten", "route", rt.name, "header", name, "from", withoutQuery(v), "to", withoutQuery(out))
 		}
 	}
 }
@@ -139,4 +139,13 @@ func rewriteRefresh(v string, rt *route, origin string) (string, bool) {
 		return v, false
 	}
 	return v[:i] + out + v[end:], true
+}
+
+// withoutQuery drops a URL's query and fragment for logging: redirects
+// often carry OAuth codes, magic-link and reset tokens there.
+func withoutQuery(u string) string {
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		return u[:i] + "?…"
+	}
+	return u
 }
