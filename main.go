@@ -20,6 +20,9 @@ var assets embed.FS
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// After the first Ctrl-C devproxy shuts down gracefully; unregistering
+	// lets a second one end it at once.
+	context.AfterFunc(ctx, stop)
 	static, err := fs.Sub(assets, "static")
 	if err != nil {
 		panic(err) // the embed directive guarantees the directory

@@ -75,6 +75,7 @@ func diffConfig(old, new *Config) tableDiff {
 	d.change("", "timeout", old.Timeout, new.Timeout)
 	d.change("", "retry", old.Retry, new.Retry)
 	d.change("", "allowed_origins", old.AllowedOrigins, new.AllowedOrigins)
+	d.change("", "allowed_hosts", old.AllowedHosts, new.AllowedHosts)
 	diffFrontend(&d, old.Frontend, new.Frontend)
 
 	oldRoutes := make(map[string]Route, len(old.Routes))
@@ -133,6 +134,7 @@ func diffFrontend(d *tableDiff, old, new Frontend) {
 	}
 	if old.Static != "" && old.Static == new.Static {
 		d.change("frontend", "spa", old.SPA, new.SPA)
+		d.change("frontend", "dotfiles", old.Dotfiles, new.Dotfiles)
 	}
 }
 

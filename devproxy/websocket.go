@@ -27,9 +27,11 @@ import (
 // viteHMRProtocol is the subprotocol Vite's client asks for on its HMR socket.
 const viteHMRProtocol = "vite-hmr"
 
-// isUpgrade reports whether r asks to switch protocols (a WebSocket handshake).
+// isUpgrade reports whether r asks to switch protocols (a WebSocket
+// handshake). Any method counts, as it does for httputil.ReverseProxy,
+// so no upgrade the proxy would relay escapes the Origin check.
 func isUpgrade(r *http.Request) bool {
-	return r.Method == http.MethodGet && headerHasToken(r.Header, "Connection", "upgrade") && r.Header.Get("Upgrade") != ""
+	return headerHasToken(r.Header, "Connection", "upgrade") && r.Header.Get("Upgrade") != ""
 }
 
 // isViteHMR reports whether r is the handshake of Vite's HMR client.
