@@ -108,6 +108,16 @@ func readyAddr(devServer string) string {
 // color paints the prefixes. Processes already started are stopped if a
 // later one cannot start.
 func StartProcesses(ps []Process, out io.Writer, color bool, log *slog.Logger) (*Supervisor, error) {
+	for _, p := range ps {
+		// A port that answers before the command runs belongs to something
+		// else (often yesterday's dev server): the new one would move to
+		// another port (Vite does) and devproxy would silently proxy to
+		// the old one.
+		if p.Ready != "" && isReady(p.Ready) {
+			return nil, fmt.Errorf("%s: %s already answers before devproxy started %q; an old %s is probably still running. Stop it, or remove the command from the config to use the running one",
+				p.Name, p.Ready, p.Command, p.Name)
+		}
+	}
 	sv := &Supervisor{log: log}
 	width := 0
 	for _, p := range ps {

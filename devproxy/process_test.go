@@ -358,3 +358,22 @@ command = "go run ./cmd/api"
 		}
 	}
 }
+
+// TestProcessRefusedWhenItsPortIsTaken: an old dev server still holding
+// the port must not be mistaken for the one devproxy starts.
+func TestProcessRefusedWhenItsPortIsTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	marker := filepath.Join(t.TempDir(), "started")
+	_, err = StartProcesses([]Process{{Name: "frontend", Command: "touch " + marker + "; exec sleep 60", Ready: ln.Addr().String()}},
+		newSyncBuffer(), false, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "already answers before devproxy started") {
+		t.Fatalf("StartProcesses with a taken port: %v, want a refusal", err)
+	}
+	if _, statErr := os.Stat(marker); statErr == nil {
+		t.Error("the command was started although its port was taken")
+	}
+}
