@@ -568,3 +568,36 @@ func TestSlowUploadNotCutByTimeout(t *testing.T) {
 		t.Errorf("slow upload: %d %q, want 200 \"8192\" (the whole body)", res.StatusCode, body)
 	}
 }
+
+// TestRetryGivesUpOnceThenFailsFast: when a restarting backend does not
+// come back within the hold, later requests fail at once instead of each
+// waiting the whole retry time again.
+func TestRetryGivesUpOnceThenFailsFast(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "up") }))
+	logs := newLogRecorder()
+	p := startProxyLogged(t, fmt.Sprintf("[routes.\"/api\"]\ntarget = %q\nretry = \"300ms\"\n", be.URL), slog.New(logs))
+	res, err := http.Get(p.URL + "/api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	be.Close() // stays down
+	res, err = http.Get(p.URL + "/api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	logs.wait(t, "backend did not come back; failing requests at once until it answers", 5*time.Second)
+	holds := len(logs.all("backend refused the connection; waiting for it to restart"))
+	res, err = http.Get(p.URL + "/api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadGateway {
+		t.Errorf("status %d, want 502", res.StatusCode)
+	}
+	if n := len(logs.all("backend refused the connection; waiting for it to restart")); n != holds {
+		t.Errorf("the request after the give-up was held again (%d holds, want %d)", n, holds)
+	}
+}

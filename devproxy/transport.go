@@ -109,6 +109,10 @@ func (d *dialer) dialContext(ctx context.Context, network, addr string) (net.Con
 		}
 		t.Reset(retryInterval)
 	}
+	// It did not come back: until it answers again, fail at once rather
+	// than hold every request for the whole retry time.
+	d.health.gaveUp(addr)
+	d.log.Info("backend did not come back; failing requests at once until it answers", "addr", addr, "retry", retry)
 	return nil, err
 }
 
@@ -139,26 +143,38 @@ func isRefused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }
 // health remembers when each backend last answered, for the restart retry
 // and the status page.
 type health struct {
-	lastOK sync.Map // host:port → *atomic.Int64 (unix nanoseconds)
+	lastOK     sync.Map // host:port → *atomic.Int64 (unix nanoseconds)
+	lastGiveUp sync.Map // host:port → *atomic.Int64: when a restart hold ran out
 }
 
-func (h *health) answered(hostport string) {
+func (h *health) answered(hostport string) { stamp(&h.lastOK, hostport) }
+
+func (h *health) gaveUp(hostport string) { stamp(&h.lastGiveUp, hostport) }
+
+// stamp records now for key in m.
+func stamp(m *sync.Map, key string) {
 	now := time.Now().UnixNano()
-	if v, ok := h.lastOK.Load(hostport); ok {
+	if v, ok := m.Load(key); ok {
 		v.(*atomic.Int64).Store(now)
 		return
 	}
 	n := new(atomic.Int64)
 	n.Store(now)
-	h.lastOK.Store(hostport, n)
+	m.Store(key, n)
 }
 
+// recentlyUp reports whether hostport answered within recentlyUpWindow
+// and no restart hold has run out since.
 func (h *health) recentlyUp(hostport string) bool {
 	v, ok := h.lastOK.Load(hostport)
 	if !ok {
 		return false
 	}
-	return time.Since(time.Unix(0, v.(*atomic.Int64).Load())) < recentlyUpWindow
+	last := v.(*atomic.Int64).Load()
+	if g, ok := h.lastGiveUp.Load(hostport); ok && g.(*atomic.Int64).Load() > last {
+		return false
+	}
+	return time.Since(time.Unix(0, last)) < recentlyUpWindow
 }
 
 // lastAnswered returns when hostport last answered, or the zero time.
