@@ -120,6 +120,37 @@ func loadConfig(c CLI, path string, explicit bool) (*Config, bool) {
 	return nil, false
 }
 
+// parseInterspersed parses flags that may come before or after the
+// positional arguments ("devproxy which /api --host x") and returns the
+// positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
+	for len(args) > 0 { // each round consumes at least one argument
+		if code, ok := parseFlags(fs, args); !ok {
+			return nil, code, false
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	return pos, 0, true
+}
+
+// noArgs parses flags for a command that takes no positional arguments.
+func noArgs(fs *flag.FlagSet, name string, args []string) (int, bool) {
+	pos, code, ok := parseInterspersed(fs, args)
+	if !ok {
+		return code, false
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(fs.Output(), "devproxy %s: unexpected argument %q\n", name, pos[0])
+		fs.Usage()
+		return exitUsage, false
+	}
+	return 0, true
+}
+
 func configFlag(fs *flag.FlagSet) *string {
 	return fs.String("config", DefaultConfigName, "the config file")
 }
@@ -163,7 +194,7 @@ func Version() string {
 
 func runVersion(_ context.Context, c CLI, args []string) int {
 	fs := newFlagSet(c, "version", "", "Print devproxy's version.")
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := noArgs(fs, "version", args); !ok {
 		return code
 	}
 	fmt.Fprintf(c.Stdout, "devproxy %s\n", Version())

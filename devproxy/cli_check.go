@@ -11,7 +11,7 @@ import (
 func runCheck(_ context.Context, c CLI, args []string) int {
 	fs := newFlagSet(c, "check", "[flags]", "Validate the config and print the resolved route table. Exit status 1 when the config has errors.")
 	path := configFlag(fs)
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := noArgs(fs, "check", args); !ok {
 		return code
 	}
 	cfg, ok := loadConfig(c, *path, explicitFlag(fs, "config"))
@@ -85,10 +85,12 @@ func runWhich(_ context.Context, c CLI, args []string) int {
 	fs := newFlagSet(c, "which", "[flags] PATH", "Explain which route a path matches and the upstream URL and Host it becomes. Nothing is sent.")
 	path := configFlag(fs)
 	host := fs.String("host", "", "the Host the browser would send (default: the listen address)")
-	if code, ok := parseFlags(fs, args); !ok {
+	pos, code, ok := parseInterspersed(fs, args)
+	if !ok {
 		return code
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
+		fmt.Fprintln(fs.Output(), "devproxy which: want exactly one path, e.g. devproxy which /api/users?id=1")
 		fs.Usage()
 		return exitUsage
 	}
@@ -101,9 +103,9 @@ func runWhich(_ context.Context, c CLI, args []string) int {
 		fmt.Fprintln(c.Stderr, "devproxy:", err)
 		return exitUsage
 	}
-	u, err := url.ParseRequestURI(fs.Arg(0))
+	u, err := url.ParseRequestURI(pos[0])
 	if err != nil {
-		fmt.Fprintf(c.Stderr, "devproxy which: %q is not a path such as /api/users?id=1\n", fs.Arg(0))
+		fmt.Fprintf(c.Stderr, "devproxy which: %q is not a path such as /api/users?id=1\n", pos[0])
 		return exitUsage
 	}
 	inHost := *host

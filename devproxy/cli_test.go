@@ -202,3 +202,20 @@ func TestListenLocalhostBindsBothFamilies(t *testing.T) {
 		t.Errorf("URL = %q", u)
 	}
 }
+
+func TestFlagsAfterArgumentsAndStrayArguments(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "devproxy.toml"), "[routes]\n\"/api\" = \"http://localhost:8080\"\n")
+	code, out, errOut := runCLI(t, dir, "which", "/api/x", "--host", "127.0.0.1:3000")
+	if code != 0 || !strings.Contains(out, "Host     127.0.0.1:3000") {
+		t.Errorf("which with the flag after the path: exit %d\n%s%s", code, out, errOut)
+	}
+	code, _, errOut = runCLI(t, dir, "which")
+	if code != 2 || !strings.Contains(errOut, "want exactly one path") {
+		t.Errorf("which without a path: exit %d %q", code, errOut)
+	}
+	code, _, errOut = runCLI(t, dir, "check", "/api")
+	if code != 2 || !strings.Contains(errOut, `unexpected argument "/api"`) {
+		t.Errorf("check with a stray argument: exit %d %q", code, errOut)
+	}
+}

@@ -28,7 +28,7 @@ func runDemo(ctx context.Context, c CLI, args []string) int {
 	fs := newFlagSet(c, "demo", "[flags]", "Run a demo page and API with devproxy in front of both. Open the printed URL.")
 	listen := fs.String("listen", "localhost:3000", "address for devproxy")
 	quiet := fs.Bool("quiet", false, "do not log every request")
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := noArgs(fs, "demo", args); !ok {
 		return code
 	}
 	log, closeLog, _ := newLogger(c, "text", *quiet, false)

@@ -111,16 +111,9 @@ func runDoctor(ctx context.Context, c CLI, args []string) int {
 // parseDoctorArgs lets the URL come before or after the flags, as in
 // "devproxy doctor URL --origin …".
 func parseDoctorArgs(fs *flag.FlagSet, args []string, u *string) (int, bool) {
-	var pos []string
-	for len(args) > 0 { // each round consumes at least one argument
-		if code, ok := parseFlags(fs, args); !ok {
-			return code, false
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+	pos, code, ok := parseInterspersed(fs, args)
+	if !ok {
+		return code, false
 	}
 	if len(pos) != 1 {
 		fmt.Fprintln(fs.Output(), "devproxy doctor: want exactly one URL")

@@ -30,7 +30,7 @@ dev_server = "http://localhost:5173"  # Vite's default; webpack is often :8080, 
 func runInit(_ context.Context, c CLI, args []string) int {
 	flags := newFlagSet(c, "init", "[flags]", "Write a devproxy.toml for the project in the current directory (read from package.json and the\ndev server's config, never executed), or a commented starter. Never overwrites an existing file.")
 	path := configFlag(flags)
-	if code, ok := parseFlags(flags, args); !ok {
+	if code, ok := noArgs(flags, "init", args); !ok {
 		return code
 	}
 	f, err := os.OpenFile(*path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
