@@ -13,6 +13,7 @@ func runServe(ctx context.Context, c CLI, args []string) int {
 	fs := newFlagSet(c, "serve", "[flags] [-- dev server command]",
 		"Serve the frontend and routes from devproxy.toml. After --, a command that starts the dev server\n(it replaces [frontend] command): devproxy -- npm run dev")
 	path := configFlag(fs)
+	listen := fs.String("listen", "", "address to serve on, instead of the config's listen (e.g. localhost:3001)")
 	quiet := fs.Bool("quiet", false, "log warnings and errors only, not every request")
 	verbose := fs.Bool("v", false, "verbose: debug logs")
 	format := fs.String("log-format", "text", "log format: text or json")
@@ -34,6 +35,13 @@ func runServe(ctx context.Context, c CLI, args []string) int {
 	cfg, ok := loadConfig(c, *path, explicitFlag(fs, "config"))
 	if !ok {
 		return exitUsage
+	}
+	if *listen != "" {
+		if problem := checkListenAddr(*listen, cfg.AllowRemote); problem != "" {
+			fmt.Fprintf(c.Stderr, "devproxy: --listen %s\n", problem)
+			return exitUsage
+		}
+		cfg.Listen, cfg.listenFromCLI = *listen, true
 	}
 	if devCommand != "" {
 		if cfg.Frontend.DevServer == "" {

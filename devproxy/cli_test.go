@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
+	"regexp"
 	"os"
 	"path/filepath"
 	"strings"
@@ -217,5 +219,39 @@ func TestFlagsAfterArgumentsAndStrayArguments(t *testing.T) {
 	code, _, errOut = runCLI(t, dir, "check", "/api")
 	if code != 2 || !strings.Contains(errOut, `unexpected argument "/api"`) {
 		t.Errorf("check with a stray argument: exit %d %q", code, errOut)
+	}
+}
+
+func TestServeListenFlagIsCheckedLikeTheKey(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "devproxy.toml"), "[routes]\n\"/api\" = \"http://localhost:8080\"\n")
+	code, _, errOut := runCLI(t, dir, "--listen", "0.0.0.0:3001")
+	if code != 2 || !strings.Contains(errOut, "not a loopback address") {
+		t.Errorf("--listen on every interface: exit %d %q", code, errOut)
+	}
+	code, _, errOut = runCLI(t, dir, "--listen", "3001")
+	if code != 2 || !strings.Contains(errOut, "is not host:port") {
+		t.Errorf("--listen without host: exit %d %q", code, errOut)
+	}
+}
+
+func TestServeListenFlagOverridesConfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "devproxy.toml")
+	writeFile(t, path, "listen = \"localhost:3999\"\n[routes]\n\"/api\" = \"http://localhost:8080\"\n")
+	out, errOut := newSyncBuffer(), newSyncBuffer()
+	ctx, cancel := context.WithCancel(context.Background())
+	exited := make(chan int, 1)
+	go func() { // exits when ctx is cancelled
+		exited <- Main(ctx, []string{"--config", path, "--listen", "127.0.0.1:0"}, CLI{Stdout: out, Stderr: errOut, Assets: os.DirFS("../static")})
+	}()
+	m := out.waitFor(t, regexp.MustCompile(`→  (http://127\.0\.0\.1:\d+/)`))
+	res, err := http.Get(m[1] + "__devproxy/status.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	cancel()
+	if code := <-exited; code != 0 || res.StatusCode != 200 {
+		t.Errorf("serve --listen: status %d, exit %d, stderr %s", res.StatusCode, code, errOut)
 	}
 }

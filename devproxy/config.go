@@ -53,6 +53,9 @@ type Config struct {
 	// commandFromCLI marks a Frontend.Command given as "devproxy -- CMD",
 	// which a reload of the file must not drop.
 	commandFromCLI bool
+	// listenFromCLI marks a Listen given as --listen, which a reload of
+	// the file must not report as changed.
+	listenFromCLI bool
 	// Warnings are accepted but risky settings, in file:line:col form.
 	Warnings []*ConfigError
 }

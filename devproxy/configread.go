@@ -277,6 +277,21 @@ func (cr *configReader) checkListen(cfg *Config) {
 		fmt.Sprintf("listen = %q", net.JoinHostPort("localhost", port)))
 }
 
+// checkListenAddr is the listen check for an address given on the command
+// line; it returns what is wrong, or "".
+func checkListenAddr(addr string, allowRemote bool) string {
+	host, port, err := net.SplitHostPort(addr)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("%q is not host:port, e.g. localhost:3001", addr)
+	case !isPort(port):
+		return fmt.Sprintf("%q: port %q is not a number from 0 to 65535", addr, port)
+	case !isLoopbackHost(host) && !allowRemote:
+		return fmt.Sprintf("%q is not a loopback address; exposing your backends to the network needs allow_remote = true in the config", addr)
+	}
+	return ""
+}
+
 func isPort(s string) bool {
 	if s == "" || len(s) > 5 {
 		return false

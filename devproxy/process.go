@@ -252,6 +252,9 @@ func (sv *Supervisor) Stop() {
 	if sv == nil {
 		return
 	}
+	if len(sv.procs) > 0 {
+		sv.log.Info("stopping the commands devproxy started", "count", len(sv.procs))
+	}
 	var wg sync.WaitGroup
 	for _, pr := range sv.procs {
 		wg.Go(func() { pr.stop(sv.log) }) // exits within stopGrace + outputDrain

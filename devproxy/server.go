@@ -186,6 +186,7 @@ func (s *Server) Serve(ctx context.Context, lns ...net.Listener) error {
 	}
 	select {
 	case <-ctx.Done():
+		s.log.Info("stopping: finishing requests in flight (Ctrl-C again to quit at once)", "grace", shutdownGrace)
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
 			_ = hs.Close()

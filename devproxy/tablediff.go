@@ -19,6 +19,9 @@ type restartKey struct {
 // that differ.
 func keepRunningKeys(running, saved *Config) []restartKey {
 	var keys []restartKey
+	if running.listenFromCLI {
+		saved.Listen, saved.listenFromCLI = running.Listen, true
+	}
 	if saved.Listen != running.Listen {
 		keys = append(keys, restartKey{"listen", running.Listen, saved.Listen})
 		saved.Listen = running.Listen
