@@ -81,11 +81,12 @@ func (cr *configReader) checkKeys(tbl map[string]any, path []string, known []str
 		if contains(known, k) {
 			continue
 		}
-		msg := "unknown key " + displayKey(with(path, k))
+		msg, fix := "unknown key "+displayKey(with(path, k)), ""
 		if s := suggest(k, known); s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
+			fix = fmt.Sprintf("rename %s to %s", displayKey([]string{k}), s)
 		}
-		cr.failKey(with(path, k), msg, "one of: "+strings.Join(known, ", "), "")
+		cr.failKey(with(path, k), msg, "one of: "+strings.Join(known, ", "), fix)
 	}
 }
 
