@@ -15,6 +15,8 @@ import (
 
 // CLI is what the command line runs with.
 type CLI struct {
+	// Stdout receives the banner, logs and command output; Stderr usage
+	// and errors.
 	Stdout, Stderr io.Writer
 	// Assets holds the static/ pages.
 	Assets fs.FS

@@ -62,7 +62,11 @@ func runServe(ctx context.Context, c CLI, args []string) int {
 	}
 	printBanner(c.Stdout, cfg, lns)
 	color := c.IsTerminal != nil && c.IsTerminal() && os.Getenv("NO_COLOR") == ""
-	procs, err := StartProcesses(processesFor(cfg), c.Stdout, color, log)
+	procOut := c.Stdout
+	if *format == "json" {
+		procOut = c.Stderr // keep stdout JSON for the tools that read it
+	}
+	procs, err := StartProcesses(processesFor(cfg), procOut, color, log)
 	if err != nil {
 		for _, ln := range lns {
 			ln.Close()

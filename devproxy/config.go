@@ -80,19 +80,27 @@ type Frontend struct {
 type Route struct {
 	// Path is the prefix, starting with "/" and without a trailing slash
 	// (except the root route "/").
-	Path         string
-	Target       string
-	StripPrefix  bool
+	Path string
+	// Target is the backend URL, normalised to http or https.
+	Target string
+	// StripPrefix removes Path from the request path before forwarding.
+	StripPrefix bool
+	// ChangeOrigin sends the target's Host (and, on WebSocket handshakes,
+	// its origin as Origin) instead of the browser's.
 	ChangeOrigin bool
-	Rewrite      *Rewrite
+	// Rewrite, if set, rewrites the path after StripPrefix.
+	Rewrite *Rewrite
 	// Headers are set on every upstream request, ${VAR} already expanded.
 	Headers map[string]string
 	// SecretHeaders names the headers whose values came from the
 	// environment; logs and the status page mask them.
 	SecretHeaders map[string]bool
-	Insecure      bool
-	Timeout       time.Duration
-	Retry         time.Duration
+	// Insecure accepts a target's self-signed TLS certificate.
+	Insecure bool
+	// Timeout bounds the wait for the backend to connect and send headers.
+	Timeout time.Duration
+	// Retry is how long a request waits for a restarting backend.
+	Retry time.Duration
 	// AllowedOrigins, if set, replaces Config.AllowedOrigins for this route.
 	AllowedOrigins []string
 	// Cookies is "rewrite" (default) or "passthrough".
@@ -112,11 +120,13 @@ type Rewrite struct {
 // CORS configures devproxy's own CORS answers for one route.
 type CORS struct {
 	// AllowOrigins are exact origins; "*" echoes any requesting origin.
-	AllowOrigins     []string
+	AllowOrigins []string
+	// AllowCredentials sends Access-Control-Allow-Credentials: true.
 	AllowCredentials bool
 	AllowMethods     []string
 	// AllowHeaders; if empty, the browser's Access-Control-Request-Headers are echoed.
-	AllowHeaders  []string
+	AllowHeaders []string
+	// ExposeHeaders lists response headers the page's script may read.
 	ExposeHeaders []string
 	// MaxAge in seconds; 0 means the header is not sent.
 	MaxAge int

@@ -19,6 +19,8 @@ type ConfigError struct {
 	Excerpt string
 }
 
+// Error formats the error as file:line:col: message, then the want:,
+// fix: and excerpt lines.
 func (e *ConfigError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
@@ -30,8 +32,7 @@ func (e *ConfigError) Error() string {
 	}
 	if e.Excerpt != "" {
 		for _, l := range strings.Split(strings.TrimRight(e.Excerpt, "\n"), "\n") {
-			b.WriteString("\n    ")
-			b.WriteString(l)
+			b.WriteString(strings.TrimRight("\n    "+l, " \t"))
 		}
 	}
 	return b.String()
@@ -40,6 +41,7 @@ func (e *ConfigError) Error() string {
 // ConfigErrors is every problem found in one config file, sorted by position.
 type ConfigErrors []*ConfigError
 
+// Error joins the errors, one per block, in file order.
 func (es ConfigErrors) Error() string {
 	msgs := make([]string, len(es))
 	for i, e := range es {

@@ -26,6 +26,11 @@ func parsePages(assets fs.FS) (*pages, error) {
 	if assets == nil {
 		return nil, errors.New("no assets: Options.Assets must hold the static/ pages")
 	}
+	for _, name := range []string{"status.html", "status.js"} { // served as files, not templates
+		if _, err := fs.Stat(assets, name); err != nil {
+			return nil, fmt.Errorf("page %s: %w", name, err)
+		}
+	}
 	parse := func(name string) (*template.Template, error) {
 		t, err := template.ParseFS(assets, name)
 		if err != nil {

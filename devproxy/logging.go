@@ -207,6 +207,7 @@ type ConsoleHandler struct {
 	level slog.Leveler
 	color bool
 	attrs []slog.Attr
+	group string // prefix for the keys of later attributes ("name.")
 }
 
 // NewConsoleHandler writes to w; records below level are dropped.
@@ -214,15 +215,25 @@ func NewConsoleHandler(w io.Writer, level slog.Leveler, color bool) *ConsoleHand
 	return &ConsoleHandler{mu: &sync.Mutex{}, w: w, level: level, color: color}
 }
 
+// Enabled reports whether records at level l are written.
 func (h *ConsoleHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level.Level() }
 
+// WithAttrs returns a handler that adds as to every record.
 func (h *ConsoleHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	h2 := *h
 	h2.attrs = append(append([]slog.Attr(nil), h.attrs...), as...)
 	return &h2
 }
 
-func (h *ConsoleHandler) WithGroup(string) slog.Handler { return h }
+// WithGroup returns a handler that writes later keys as name.key.
+func (h *ConsoleHandler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	h2 := *h
+	h2.group = h.group + name + "."
+	return &h2
+}
 
 const (
 	ansiReset  = "\x1b[0m"
@@ -244,6 +255,8 @@ func (h *ConsoleHandler) paint(color, s string) string {
 // access log costs no allocation per request beyond the duration's text.
 var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
+// Handle writes one record as one line (or, for devproxy's own multi-line
+// texts, an indented block).
 func (h *ConsoleHandler) Handle(_ context.Context, rec slog.Record) error {
 	if rec.Message == "request" {
 		bp := lineBufs.Get().(*[]byte)
@@ -291,7 +304,10 @@ func (h *ConsoleHandler) Handle(_ context.Context, rec slog.Record) error {
 	for _, a := range h.attrs {
 		write(a)
 	}
-	rec.Attrs(write)
+	rec.Attrs(func(a slog.Attr) bool {
+		a.Key = h.group + a.Key
+		return write(a)
+	})
 	b.WriteByte('\n')
 	h.mu.Lock()
 	defer h.mu.Unlock()

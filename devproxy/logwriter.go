@@ -25,6 +25,7 @@ type logWriter struct {
 	out io.Writer
 
 	wmu sync.Mutex // serialises writes to out
+	fmu sync.Mutex // held through a whole flush, so Close waits for one in progress and order is kept
 
 	mu      sync.Mutex
 	buf     []byte // lines waiting to be written
@@ -62,6 +63,8 @@ func (w *logWriter) Write(p []byte) (int, error) {
 // flush writes what is queued. Only one flush is scheduled or running at a
 // time, so a slow out holds back the next batch instead of stacking goroutines.
 func (w *logWriter) flush() {
+	w.fmu.Lock()
+	defer w.fmu.Unlock()
 	w.mu.Lock()
 	buf, dropped := w.buf, w.dropped
 	w.buf, w.dropped = w.spare[:0], 0

@@ -177,7 +177,9 @@ func (rl *reloader) attempt() error {
 	}
 	s.log.Info("config reloaded", "routes", len(cfg.Routes), "changes", strings.Join(d.lines, "\n"))
 	if d.retargeted {
-		s.log.Info("open WebSockets on removed or retargeted routes keep running until they close")
+		if n := s.upgrades.open(); n > 0 {
+			s.log.Info("open WebSockets on removed or retargeted routes keep running until they close", "open_websockets", n)
+		}
 	}
 	return nil
 }

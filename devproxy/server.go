@@ -29,7 +29,8 @@ type Options struct {
 	// Config is the initial configuration; required.
 	Config *Config
 	// Assets holds the static/ pages (404.html, 502.html, waiting.html,
-	// status.html). main.go passes the embedded copy.
+	// status.html, status.js); New fails when one is missing. main.go
+	// passes the embedded copy.
 	Assets fs.FS
 	// Logger receives request and lifecycle logs. If nil, logs are discarded.
 	Logger *slog.Logger

@@ -164,7 +164,7 @@ func diffRoute(d *tableDiff, o, n Route) {
 func diffHeaders(d *tableDiff, p string, o, n Route) {
 	show := func(rt Route, name string) string {
 		if rt.SecretHeaders[name] {
-			return "***"
+			return masked
 		}
 		return rt.Headers[name]
 	}

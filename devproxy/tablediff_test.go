@@ -95,7 +95,7 @@ func TestDiffConfigMasksSecretHeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"~ /api header Authorization: *** → ***"}
+	want := []string{"~ /api header Authorization: ••• → •••"}
 	if got := diffConfig(old, next).lines; !slices.Equal(got, want) {
 		t.Errorf("diffConfig lines = %q, want %q", got, want)
 	}

@@ -174,6 +174,13 @@ type trackedUpgrade struct {
 	conn   net.Conn                // the hijacked browser connection; guarded by t.mu
 }
 
+// open returns how many relayed WebSockets are open.
+func (t *upgradeTracker) open() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.active)
+}
+
 // track registers an upgrade whose request context cancel cancels. It
 // returns the writer to proxy with and the func to call when the handler
 // returns, or ok=false when the server is shutting down.

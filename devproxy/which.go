@@ -63,17 +63,9 @@ func (s *Server) explain(u *url.URL, inHost string) string {
 	for _, k := range names {
 		v := rt.Headers[k]
 		if rt.SecretHeaders[k] {
-			v = maskSecret(v)
+			v = masked
 		}
 		fmt.Fprintf(&b, "  header   %s: %s\n", k, v)
 	}
 	return b.String()
-}
-
-// maskSecret shows only enough of a secret to recognise it.
-func maskSecret(v string) string {
-	if len(v) <= 8 {
-		return "****"
-	}
-	return v[:2] + "****" + v[len(v)-2:]
 }
