@@ -69,6 +69,15 @@ type explanation struct {
 	Fix    string
 }
 
+// credentialsHeader is the second header a credentialed call needs beside
+// Access-Control-Allow-Origin, as a fix fragment.
+func credentialsHeader(call corsCall) string {
+	if call.include() {
+		return " and Access-Control-Allow-Credentials: true"
+	}
+	return ""
+}
+
 // explain turns a failure into one sentence of why and the minimal fix.
 func explain(call corsCall, d *diagnosis) explanation {
 	f := d.Failure
@@ -86,11 +95,11 @@ func explain(call corsCall, d *diagnosis) explanation {
 		e := explanation{
 			Reason: fmt.Sprintf("%s from %s has no Access-Control-Allow-Origin header, so the browser hides it from the page.", capitalize(which), f.URL),
 			Fault:  faultServer,
-			Fix:    fmt.Sprintf("send Access-Control-Allow-Origin: %s (and Vary: Origin) on %s", origin, which),
+			Fix:    fmt.Sprintf("send Access-Control-Allow-Origin: %s%s (and Vary: Origin) on %s", origin, credentialsHeader(call), which),
 		}
 		if f.Preflight && res.Status >= 400 {
 			e.Reason = fmt.Sprintf("The server answered the preflight OPTIONS with %d and no CORS headers: OPTIONS %s is not handled by a CORS layer (often an auth middleware or a router without an OPTIONS route rejects it first).", res.Status, f.URL)
-			e.Fix = fmt.Sprintf("answer OPTIONS %s with 204 and Access-Control-Allow-Origin: %s, before any authentication", f.URL, origin)
+			e.Fix = fmt.Sprintf("answer OPTIONS %s with 204 and Access-Control-Allow-Origin: %s%s, before any authentication", f.URL, origin, credentialsHeader(call))
 		}
 		if isGatewayStatus(res.Status) {
 			e.Fault = faultProxy

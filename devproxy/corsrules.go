@@ -203,6 +203,7 @@ func run(call corsCall, rp *replay, d *diagnosis) bool {
 		if !isRedirect {
 			d.Allowed = true
 			d.Warnings = append(d.Warnings, responseWarnings(call, origin, res)...)
+			d.Warnings = append(d.Warnings, cookieWarnings(call, origin, cur, res)...)
 			return true
 		}
 		if loc.User != nil {

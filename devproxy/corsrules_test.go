@@ -76,6 +76,14 @@ func TestDiagnose(t *testing.T) {
 		{name: "no ACAO", method: "GET", responses: []wireResponse{res(200)}, wantKind: errMissingAllowOrigin,
 			wantConsole: "Access to fetch at 'https://api.example.com/data' from origin 'http://localhost:3000' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource."},
 		{name: "wildcard allowed without credentials", method: "GET", responses: []wireResponse{res(200, "Access-Control-Allow-Origin: *")}},
+		{name: "cookie without credentials is ignored", method: "GET", responses: []wireResponse{res(200, "Access-Control-Allow-Origin: *", "Set-Cookie: sid=1; Path=/")},
+			wantWarning: "ignores Set-Cookie on a cross-origin response unless the request uses credentials: 'include'"},
+		{name: "cross-site Lax cookie is not stored", method: "GET", credentials: "include", responses: []wireResponse{res(200, acao, "Access-Control-Allow-Credentials: true", "Vary: Origin", "Set-Cookie: sid=1; Path=/")},
+			wantWarning: `Chromium will not store cookie "sid": api.example.com is a different site from localhost`},
+		{name: "SameSite=None needs Secure", method: "GET", credentials: "include", responses: []wireResponse{res(200, acao, "Access-Control-Allow-Credentials: true", "Vary: Origin", "Set-Cookie: sid=1; SameSite=None")},
+			wantWarning: `Chromium rejects cookie "sid": SameSite=None requires Secure`},
+		{name: "SameSite=None Secure is a third-party cookie", method: "GET", credentials: "include", responses: []wireResponse{res(200, acao, "Access-Control-Allow-Credentials: true", "Vary: Origin", "Set-Cookie: sid=1; SameSite=None; Secure")},
+			wantWarning: `cookie "sid" is a third-party cookie`},
 		{name: "wildcard with credentials", method: "GET", credentials: "include", responses: []wireResponse{res(200, "Access-Control-Allow-Origin: *", "Access-Control-Allow-Credentials: true")},
 			wantKind: errWildcardOriginNotAllowed},
 		{name: "wildcard with same-origin credentials is fine cross-origin", method: "GET", credentials: "same-origin", responses: []wireResponse{res(200, "Access-Control-Allow-Origin: *")}},
@@ -172,6 +180,17 @@ func TestDiagnose(t *testing.T) {
 				t.Errorf("warnings = %q, want one containing %q", d.Warnings, tt.wantWarning)
 			}
 		})
+	}
+}
+
+func TestSiteOf(t *testing.T) {
+	for host, want := range map[string]string{
+		"localhost": "localhost", "app.localhost": "localhost", "127.0.0.1": "127.0.0.1", "::1": "::1",
+		"api.example.com": "example.com", "example.com": "example.com", "a.b.example.com.": "example.com", "devbox": "devbox",
+	} {
+		if got := siteOf(host); got != want {
+			t.Errorf("siteOf(%q) = %q, want %q", host, got, want)
+		}
 	}
 }
 
