@@ -118,6 +118,12 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	rt := st.rt
 	p := describeUpstreamError(rt, err, cause)
 	p.Route, p.Target = rt.name, rt.target.String()
+	if isRefused(err) {
+		if name, exit, ok := s.processes.Load().exitedServing(rt.addr); ok {
+			p.Cause = fmt.Sprintf("nothing is listening on %s: the %s command devproxy started has exited (%s)", rt.target.Host, name, exit)
+			p.Fix = "its output is above in devproxy's terminal; fix the problem and restart devproxy (it never restarts a command by itself)"
+		}
+	}
 	noteOutcome(r, p.Cause)
 	if rt.CORS != nil {
 		// Without CORS headers a cross-origin fetch sees only "blocked by CORS policy", hiding the real 502.

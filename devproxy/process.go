@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -37,6 +39,9 @@ var processColors = []string{"\x1b[36m", "\x1b[35m", "\x1b[33m", "\x1b[32m", "\x
 type Supervisor struct {
 	log   *slog.Logger
 	procs []*proc
+	// onExit, once set (by Server.ShowProcesses), is told the ready
+	// address of a command that exited on its own.
+	onExit atomic.Pointer[func(readyAddr string)]
 }
 
 // proc is one running command.
@@ -183,6 +188,9 @@ func (sv *Supervisor) start(p Process, lines *lineWriter, prefix string) (*proc,
 			return
 		}
 		sv.log.Warn("process exited; devproxy keeps running and will not restart it", "name", p.Name, "status", exitStatus(err))
+		if f := sv.onExit.Load(); f != nil && p.Ready != "" {
+			(*f)(readyHostPort(p.Ready))
+		}
 	}()
 	if p.Ready != "" {
 		go sv.waitReady(pr) // exits when the process is ready or has exited
@@ -197,9 +205,52 @@ func exitStatus(err error) string {
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
+		// The shell in front of the command reports a command killed by
+		// signal N as exit status 128+N; say which signal.
+		if code := ee.ExitCode(); code > 128 && code < 128+32 {
+			return fmt.Sprintf("%s (killed by %s)", ee.ProcessState, syscall.Signal(code-128))
+		}
 		return ee.ProcessState.String()
 	}
 	return err.Error()
+}
+
+// exitedServing returns the name and exit status of a command devproxy
+// started whose ready address is addr and that has exited.
+func (sv *Supervisor) exitedServing(addr string) (name, exit string, ok bool) {
+	if sv == nil {
+		return "", "", false
+	}
+	for _, pr := range sv.procs {
+		pr.mu.Lock()
+		e := pr.exit
+		pr.mu.Unlock()
+		if e != "" && pr.Ready != "" && sameLocalAddr(readyHostPort(pr.Ready), addr) {
+			return pr.Name, e, true
+		}
+	}
+	return "", "", false
+}
+
+// readyHostPort is the host:port a ready check dials (a URL's, or itself).
+func readyHostPort(ready string) string {
+	if strings.Contains(ready, "://") {
+		if u, err := url.Parse(ready); err == nil && u.Host != "" {
+			return hostPort(u)
+		}
+	}
+	return ready
+}
+
+// sameLocalAddr reports whether two host:port addresses are the same
+// socket: same port, and the same host or both loopback spellings.
+func sameLocalAddr(a, b string) bool {
+	ha, pa, errA := net.SplitHostPort(a)
+	hb, pb, errB := net.SplitHostPort(b)
+	if errA != nil || errB != nil || pa != pb {
+		return false
+	}
+	return strings.EqualFold(ha, hb) || (isLoopbackHost(ha) && isLoopbackHost(hb))
 }
 
 // waitReady polls the process's port or URL until it answers.

@@ -2,10 +2,12 @@ package devproxy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,7 +27,25 @@ const helperListenEnv = "DEVPROXY_TEST_HELPER_LISTEN"
 // and waits to be killed, without ever calling Stop.
 const helperSuperviseEnv = "DEVPROXY_TEST_HELPER_SUPERVISE"
 
+// helperOnceEnv makes the test binary a backend that answers one request
+// on the address in this variable, then exits with status 3.
+const helperOnceEnv = "DEVPROXY_TEST_HELPER_ONCE"
+
 func TestMain(m *testing.M) {
+	if addr := os.Getenv(helperOnceEnv); addr != "" {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			os.Exit(2)
+		}
+		done := make(chan struct{})
+		go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { // ends with the process
+			w.Header().Set("Connection", "close")
+			fmt.Fprint(w, "once")
+			close(done)
+		}))
+		<-done
+		os.Exit(3)
+	}
 	if addr := os.Getenv(helperListenEnv); addr != "" {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -375,5 +395,50 @@ func TestProcessRefusedWhenItsPortIsTaken(t *testing.T) {
 	}
 	if _, statErr := os.Stat(marker); statErr == nil {
 		t.Error("the command was started although its port was taken")
+	}
+}
+
+// TestExitedBackendExplainedAndNotHeld: when a backend devproxy started
+// exits, its route answers at once with a 502 that says so, instead of
+// holding requests for a restart that will not come.
+func TestExitedBackendExplainedAndNotHeld(t *testing.T) {
+	addr := freeAddr(t)
+	_, port, _ := net.SplitHostPort(addr)
+	path := filepath.Join(t.TempDir(), "devproxy.toml")
+	// A stand-in backend: answers once on its port, then exits with status 3.
+	writeFile(t, path, fmt.Sprintf(`listen = "127.0.0.1:0"
+[routes."/api"]
+target = "http://localhost:%s"
+retry = "1h"
+[[process]]
+name = "api"
+command = "%s=%s exec %s"
+ready = %s
+`, port, helperOnceEnv, addr, shellQuote(os.Args[0]), port))
+	out, errOut := newSyncBuffer(), newSyncBuffer()
+	ctx, cancel := context.WithCancel(context.Background())
+	exited := make(chan int, 1)
+	go func() { // exits when ctx is cancelled
+		exited <- Main(ctx, []string{"--config", path}, CLI{Stdout: out, Stderr: errOut, Assets: os.DirFS("../static")})
+	}()
+	defer func() { cancel(); <-exited }()
+	m := out.waitFor(t, regexp.MustCompile(`→  (http://127\.0\.0\.1:\d+/)`))
+	out.waitFor(t, regexp.MustCompile(`process ready name=api`))
+	client := &http.Client{Timeout: 10 * time.Second} // far below retry: a held request would time out
+	res, err := client.Get(m[1] + "api/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close() // the backend answered once and now exits
+	out.waitFor(t, regexp.MustCompile(`process exited.*name=api.*exit status 3`))
+	res, err = client.Get(m[1] + "api/x")
+	if err != nil {
+		t.Fatalf("request after the backend exited was held: %v", err)
+	}
+	var prob problem
+	_ = json.NewDecoder(res.Body).Decode(&prob)
+	res.Body.Close()
+	if res.StatusCode != 502 || !strings.Contains(prob.Cause, "the api command devproxy started has exited (exit status 3)") {
+		t.Errorf("got %d %+v, want a 502 naming the exited command", res.StatusCode, prob)
 	}
 }

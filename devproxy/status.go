@@ -89,4 +89,20 @@ func (s *Server) statusReport(ctx context.Context, t *table) statusReport {
 }
 
 // ShowProcesses lists sv's commands on the status page.
-func (s *Server) ShowProcesses(sv *Supervisor) { s.processes.Store(sv) }
+func (s *Server) ShowProcesses(sv *Supervisor) {
+	s.processes.Store(sv)
+	if sv == nil {
+		return
+	}
+	// A backend that devproxy started and that exited is not restarting:
+	// requests to it fail at once instead of waiting out the retry hold.
+	onExit := func(readyAddr string) {
+		t := s.table.Load()
+		for _, rt := range append(t.routes, t.front) {
+			if rt != nil && sameLocalAddr(rt.addr, readyAddr) {
+				s.health.gaveUp(rt.addr)
+			}
+		}
+	}
+	sv.onExit.Store(&onExit)
+}
