@@ -3,7 +3,6 @@ package devproxy
 import (
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -48,18 +47,7 @@ func TestBrowserStatusPage(t *testing.T) {
 	t.Cleanup(ws.Close)
 	dead := freeAddr(t)
 	devAddr := freeAddr(t)
-	devCmd, devEnv := helperCommand(t, devAddr)
-	rec := newLogRecorder()
-	sv, err := StartProcesses([]Process{
-		{Name: "frontend", Command: devCmd, Env: devEnv, Ready: devAddr},
-		{Name: "worker", Command: "echo 'cannot connect to redis' >&2; exit 1"},
-	}, newSyncBuffer(), false, slog.New(rec))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sv.Stop)
-	rec.wait(t, "process ready", 10*time.Second)
-	rec.wait(t, "process exited; devproxy keeps running and will not restart it", 10*time.Second)
+	sv := startReadyAndFailedProcesses(t, "frontend", devAddr, "worker", "echo 'cannot connect to redis' >&2; exit 1")
 	p := startProxy(t, fmt.Sprintf(`
 [frontend]
 dev_server = "http://%s"

@@ -70,18 +70,7 @@ func TestStatusPageAndScriptServed(t *testing.T) {
 
 func TestStatusJSONListsProcesses(t *testing.T) {
 	addr := freeAddr(t)
-	cmd, env := helperCommand(t, addr)
-	rec := newLogRecorder()
-	sv, err := StartProcesses([]Process{
-		{Name: "web", Command: cmd, Env: env, Ready: addr},
-		{Name: "api", Command: "exit 3"},
-	}, newSyncBuffer(), false, slog.New(rec))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sv.Stop)
-	rec.wait(t, "process ready", 10*time.Second)
-	rec.wait(t, "process exited; devproxy keeps running and will not restart it", 10*time.Second)
+	sv := startReadyAndFailedProcesses(t, "web", addr, "api", "exit 3")
 
 	p := startProxy(t, "[routes]\n\"/api\" = \"http://127.0.0.1:1\"\n")
 	p.ShowProcesses(sv)
@@ -101,4 +90,23 @@ func TestStatusJSONListsProcesses(t *testing.T) {
 	if want := "web ready |api exited exit status 3"; strings.Join(got, "|") != want {
 		t.Errorf("processes = %q, want %q", strings.Join(got, "|"), want)
 	}
+}
+
+// startReadyAndFailedProcesses starts a helper dev server listening on
+// addr (ready) and a command that fails at once, and waits for both.
+func startReadyAndFailedProcesses(t *testing.T, readyName, addr, failName, failCommand string) *Supervisor {
+	t.Helper()
+	cmd, env := helperCommand(t, addr)
+	rec := newLogRecorder()
+	sv, err := StartProcesses([]Process{
+		{Name: readyName, Command: cmd, Env: env, Ready: addr},
+		{Name: failName, Command: failCommand},
+	}, newSyncBuffer(), false, slog.New(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sv.Stop)
+	rec.wait(t, "process ready", 10*time.Second)
+	rec.wait(t, "process exited; devproxy keeps running and will not restart it", 10*time.Second)
+	return sv
 }
