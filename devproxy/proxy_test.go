@@ -547,10 +547,10 @@ func TestSlowUploadNotCutByTimeout(t *testing.T) {
 		fmt.Fprint(w, n)
 	}))
 	t.Cleanup(be.Close)
-	p := startProxy(t, fmt.Sprintf("[routes.\"/up\"]\ntarget = %q\ntimeout = \"200ms\"\n", be.URL))
+	p := startProxy(t, fmt.Sprintf("[routes.\"/up\"]\ntarget = %q\ntimeout = \"400ms\"\n", be.URL))
 	pr, pw := io.Pipe()
 	go func() { // exits after the last chunk is written (or the pipe is closed by the client)
-		for range 8 { // 8 chunks, 100 ms apart: 800 ms in all, four times the timeout
+		for range 10 { // 10 chunks, 100 ms apart: 1 s in all, more than twice the timeout
 			<-time.After(100 * time.Millisecond) // the pace of a slow upload is the behaviour under test
 			if _, err := pw.Write(make([]byte, 1024)); err != nil {
 				return
@@ -564,8 +564,8 @@ func TestSlowUploadNotCutByTimeout(t *testing.T) {
 	}
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if res.StatusCode != 200 || string(body) != "8192" {
-		t.Errorf("slow upload: %d %q, want 200 \"8192\" (the whole body)", res.StatusCode, body)
+	if res.StatusCode != 200 || string(body) != "10240" {
+		t.Errorf("slow upload: %d %q, want 200 \"10240\" (the whole body)", res.StatusCode, body)
 	}
 }
 
