@@ -41,10 +41,16 @@ func (s *Server) rewriteLocations(rt *route, in *http.Request, h http.Header) {
 // origin, inside its base path, to devproxy's origin and rt's prefix:
 // http://localhost:8080/login behind "/api" with strip_prefix becomes
 // http://localhost:3000/api/login. Relative URLs, other origins and paths
-// outside the base path are left alone (ok is false). The query and
-// fragment are kept as the backend wrote them.
+// outside the base path are left alone (ok is false). A path-absolute
+// URL ("/login") is the backend's own path: behind strip_prefix or a base
+// path it is mapped to the route's public path ("/api/login") and stays
+// relative (ProxyPassReverse semantics). The query and fragment are kept
+// as the backend wrote them.
 func rewriteLocation(loc string, rt *route, origin string) (string, bool) {
 	loc = sanitizeHeaderValue(loc)
+	if strings.HasPrefix(loc, "/") && !strings.HasPrefix(loc, "//") {
+		return rewritePathAbsolute(loc, rt)
+	}
 	slashes := strings.Index(loc, "//")
 	if slashes < 0 {
 		return loc, false // relative: the browser resolves it against devproxy's origin already
@@ -79,6 +85,29 @@ func rewriteLocation(loc string, rt *route, origin string) (string, bool) {
 		return loc, false
 	}
 	return origin + pub + tail[pathEnd:], true
+}
+
+// rewritePathAbsolute maps "/login?x" from a backend behind a stripped
+// prefix or a base path to the public "/api/login?x". A path that already
+// starts with the route's prefix is left alone: that backend knows its
+// public prefix (it would otherwise become /api/api/...).
+func rewritePathAbsolute(loc string, rt *route) (string, bool) {
+	if !rt.StripPrefix && strings.TrimSuffix(rt.target.Path, "/") == "" {
+		return loc, false // the backend's paths are the public paths
+	}
+	end := strings.IndexAny(loc, "?#")
+	if end < 0 {
+		end = len(loc)
+	}
+	p := loc[:end]
+	if rt.StripPrefix && (p == rt.Path || strings.HasPrefix(p, rt.Path+"/")) {
+		return loc, false
+	}
+	pub, ok := rt.publicPath(p)
+	if !ok || pub == p {
+		return loc, false
+	}
+	return pub + loc[end:], true
 }
 
 // sameHostPort reports whether u names the host and port of target. All

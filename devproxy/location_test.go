@@ -71,7 +71,12 @@ func TestRewriteLocation(t *testing.T) {
 		{"inside base path", based, "http://127.0.0.1:8080/v1/users", origin + "/api/users"},
 		{"outside base path", based, "http://127.0.0.1:8080/other", ""},
 		{"default https port", named, "https://api.example.com:443/cb", origin + "/ext/cb"},
-		{"relative path", stripped, "/login", ""},
+		{"path-absolute behind strip_prefix", stripped, "/login?next=//x#f", "/api/login?next=//x#f"},
+		{"path-absolute already public", stripped, "/api/login", ""},
+		{"path-absolute, no strip, no base", plain, "/login", ""},
+		{"path-absolute inside base path", based, "/v1/users", "/api/users"},
+		{"path-absolute outside base path", based, "/other", ""},
+		{"path-absolute root", stripped, "/", "/api"},
 		{"relative no slash", stripped, "login?x=//y", ""},
 		{"foreign origin", stripped, "https://accounts.example.com/o?redirect_uri=http://127.0.0.1:8080/cb", ""},
 		{"other port", stripped, "http://127.0.0.1:8081/x", ""},
@@ -108,7 +113,8 @@ func TestRewriteRefresh(t *testing.T) {
 		{"comma, no url=", "1, http://127.0.0.1:8080/y", "1, " + origin + "/api/y"},
 		{"delay only", "3", ""},
 		{"empty url", "3; url=", ""},
-		{"relative url", "3; url=/next", ""},
+		{"path-absolute url behind strip_prefix", "3; url=/next", "3; url=/api/next"},
+		{"relative url", "3; url=next", ""},
 		{"foreign url", "3; url=https://example.com/", ""},
 	}
 	for _, tt := range tests {
@@ -161,7 +167,7 @@ strip_prefix = true
 		{"/api/old", "Content-Location", p.URL + "/api/old.json"},
 		{"/api/old", "Refresh", "5; url=" + p.URL + "/api/later"},
 		{"/api/away", "Location", "https://example.com/elsewhere"},
-		{"/api/rel", "Location", "/somewhere"},
+		{"/api/rel", "Location", "/api/somewhere"}, // the backend's own /somewhere, behind the stripped prefix
 	}
 	for _, tt := range tests {
 		hits.Store(0)
