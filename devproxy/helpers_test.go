@@ -3,7 +3,6 @@ package devproxy
 import (
 	"bufio"
 	"context"
-	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -78,19 +77,15 @@ func freeAddr(t *testing.T) string {
 // waitHTTP polls url until it answers (any status) or the deadline passes.
 func waitHTTP(t *testing.T, url string, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
 	client := &http.Client{Timeout: time.Second}
-	var lastErr error
-	for time.Now().Before(deadline) {
+	waitUntil(t, timeout, url+" answering", func() bool {
 		res, err := client.Get(url)
-		if err == nil {
-			res.Body.Close()
-			return
+		if err != nil {
+			return false
 		}
-		lastErr = err
-		time.Sleep(50 * time.Millisecond) // polling interval of a bounded wait, not synchronisation by sleep
-	}
-	t.Fatalf("%s did not answer within %s: %v", url, timeout, errors.Unwrap(lastErr))
+		res.Body.Close()
+		return true
+	})
 }
 
 // logRecorder is a slog.Handler that lets tests wait for a log message.
@@ -201,4 +196,38 @@ func serveServer(t *testing.T, srv *Server) string {
 		}
 	})
 	return ln.Addr().String()
+}
+
+// pollInterval is how often pollUntil re-checks a condition.
+const pollInterval = 10 * time.Millisecond
+
+// pollUntil re-checks cond until it holds or timeout passes and reports
+// whether it held. It is for conditions that send no event to wait on: a
+// port closing, goroutines exiting, another process writing a file.
+func pollUntil(timeout time.Duration, cond func() bool) bool {
+	if cond() {
+		return true
+	}
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		select {
+		case <-deadline.C:
+			return cond()
+		case <-tick.C:
+			if cond() {
+				return true
+			}
+		}
+	}
+}
+
+// waitUntil is pollUntil that fails the test, naming what did not happen.
+func waitUntil(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	if !pollUntil(timeout, cond) {
+		t.Fatalf("%s: not within %s", what, timeout)
+	}
 }

@@ -135,18 +135,14 @@ func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
 	stop()
 	// Release the backend only once shutdown is under way (the listener
 	// refuses new connections), so the request is in flight during it.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	waitUntil(t, 10*time.Second, "listener closed after stop", func() bool {
 		conn, err := net.Dial("tcp", ln)
 		if err != nil {
-			break
+			return true
 		}
 		conn.Close()
-		if time.Now().After(deadline) {
-			t.Fatal("listener still accepting 10s after stop")
-		}
-		time.Sleep(10 * time.Millisecond) // polling interval of a bounded wait
-	}
+		return false
+	})
 	close(release)
 	select {
 	case r := <-done:

@@ -87,18 +87,13 @@ func helperCommand(t *testing.T, addr string) (string, []string) {
 // waitPortFree dials addr until nothing accepts, failing after a deadline.
 func waitPortFree(t *testing.T, addr string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	waitUntil(t, 10*time.Second, addr+" free (the process group must not outlive Stop)", func() bool {
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
-		if err != nil && errors.Is(err, syscall.ECONNREFUSED) {
-			return
-		}
 		if conn != nil {
 			conn.Close()
 		}
-		time.Sleep(50 * time.Millisecond) // polling interval of a bounded wait
-	}
-	t.Fatalf("%s still accepts connections: the process group outlived Stop", addr)
+		return err != nil && errors.Is(err, syscall.ECONNREFUSED)
+	})
 }
 
 func TestStopKillsTheWholeProcessGroup(t *testing.T) {

@@ -790,27 +790,25 @@ func TestWebSocketNoGoroutineLeak(t *testing.T) {
 // for several polls (bounded), so the baseline excludes goroutines still exiting.
 func stableGoroutines() int {
 	n, same := runtime.NumGoroutine(), 0
-	for i := 0; i < 200 && same < 5; i++ {
-		time.Sleep(10 * time.Millisecond) // polling interval of a bounded wait
+	pollUntil(2*time.Second, func() bool {
 		if m := runtime.NumGoroutine(); m == n {
 			same++
 		} else {
 			n, same = m, 0
 		}
-	}
+		return same >= 5
+	})
 	return n
 }
 
 // settledGoroutines polls runtime.NumGoroutine until ok or the deadline,
 // returning the last count; goroutines exit asynchronously after a close.
 func settledGoroutines(ok func(int) bool, timeout time.Duration) int {
-	deadline := time.Now().Add(timeout)
 	n := runtime.NumGoroutine()
-	for !ok(n) && time.Now().Before(deadline) {
-		runtime.Gosched()
-		time.Sleep(10 * time.Millisecond) // polling interval of a bounded wait
+	pollUntil(timeout, func() bool {
 		n = runtime.NumGoroutine()
-	}
+		return ok(n)
+	})
 	return n
 }
 
