@@ -17,11 +17,7 @@ import (
 // 127.0.0.1) and keeps it for a same-site one (both on 127.0.0.1); doctor
 // must warn in the first case only.
 func TestDoctorCookieWarningMatchesChromium(t *testing.T) {
-	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, "<!doctype html><title>cookies</title>")
-	}))
-	t.Cleanup(page.Close)
+	page := blankPage(t)
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
 		w.Header().Set("Access-Control-Allow-Credentials", "true")

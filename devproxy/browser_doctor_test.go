@@ -14,11 +14,7 @@ import (
 // Chromium and with devproxy doctor, and checks that doctor's verdict and
 // console text are exactly what Chromium printed.
 func TestDoctorMatchesChromium(t *testing.T) {
-	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, "<!doctype html><title>doctor</title>")
-	}))
-	t.Cleanup(page.Close)
+	page := blankPage(t)
 	origin := page.URL // http://127.0.0.1:PORT: a different origin from api (another port)
 
 	var api *httptest.Server
@@ -137,10 +133,7 @@ func TestDoctorMatchesChromium(t *testing.T) {
 // TestDoctorUnreachableMatchesChromium: with nothing listening, Chromium
 // prints a net:: error, not a CORS message, and so does doctor.
 func TestDoctorUnreachableMatchesChromium(t *testing.T) {
-	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, "<!doctype html><title>doctor</title>")
-	}))
-	t.Cleanup(page.Close)
+	page := blankPage(t)
 	closed := httptest.NewServer(http.NotFoundHandler())
 	target := closed.URL + "/api"
 	closed.Close()

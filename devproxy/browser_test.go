@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -179,4 +181,16 @@ func (b *browser) Console() []consoleMessage {
 func (b *browser) Screenshot(path string) {
 	b.t.Helper()
 	b.call(map[string]any{"op": "screenshot", "path": path}, nil)
+}
+
+// blankPage serves an empty HTML page (with a favicon, so the console stays
+// quiet) on its own origin, for scripts that make cross-origin calls.
+func blankPage(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><html><head><link rel="icon" href="data:,"><title>page</title></head><body></body></html>`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }

@@ -172,28 +172,10 @@ func TestIdempotentRequestSurvivesBackendDroppingKeepAlive(t *testing.T) {
 // afterwards (goroutines back to the baseline).
 func TestManyIdleConnectionsAndWebSockets(t *testing.T) {
 	RaiseOpenFileLimit(slog.New(slog.DiscardHandler)) // this test process holds both ends of every connection
-	upgrader := websocket.Upgrader{}
-	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/api/plain" {
-			io.WriteString(w, "fine")
-			return
-		}
-		c, err := upgrader.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		for {
-			mt, msg, err := c.ReadMessage()
-			if err != nil || c.WriteMessage(mt, msg) != nil {
-				return
-			}
-		}
-	}))
-	t.Cleanup(be.Close)
+	ws, plain := newWSBackend(t, nil), echoBackend(t)
 	baseline := stableGoroutines()
 	func() {
-		p := startProxy(t, fmt.Sprintf("[routes]\n\"/api\" = %q\n", be.URL))
+		p := startProxy(t, fmt.Sprintf("[routes]\n\"/api\" = %q\n\"/ws\" = %q\n", plain.URL, ws.URL))
 		var conns []io.Closer
 		defer func() {
 			for _, c := range conns {
@@ -207,7 +189,7 @@ func TestManyIdleConnectionsAndWebSockets(t *testing.T) {
 			}
 			conns = append(conns, c)
 		}
-		wsURL := "ws://" + p.Addr + "/api/ws"
+		wsURL := "ws://" + p.Addr + "/ws/echo"
 		for i := range 500 {
 			c, _, err := websocket.DefaultDialer.Dial(wsURL, nil)
 			if err != nil {
@@ -234,7 +216,8 @@ func TestManyIdleConnectionsAndWebSockets(t *testing.T) {
 	}()
 	// Every client connection is closed now; devproxy's per-connection
 	// goroutines and WebSocket relays must wind down.
-	be.CloseClientConnections()
+	ws.CloseClientConnections()
+	plain.CloseClientConnections()
 	http.DefaultClient.CloseIdleConnections()
 	if n := settledGoroutines(func(n int) bool { return n <= baseline+20 }, 20*time.Second); n > baseline+20 {
 		t.Errorf("goroutines: %d after closing everything, baseline %d: something leaked", n, baseline)
