@@ -65,10 +65,7 @@ func hostOnly(hostport string) string {
 // (HTTP/1.0 tools), IP literals (not rebindable), localhost and its
 // subdomains, the listen host, and allowed_hosts.
 func allowedHost(host string, t *table) bool {
-	if host == "" || net.ParseIP(host) != nil || host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	if listenHost, _, err := net.SplitHostPort(t.cfg.Listen); err == nil && strings.EqualFold(listenHost, host) {
+	if host == "" || net.ParseIP(host) != nil || isLoopbackHost(host) || host == t.listenHost {
 		return true
 	}
 	for _, a := range t.cfg.AllowedHosts {

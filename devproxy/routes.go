@@ -16,6 +16,9 @@ type table struct {
 	byPath map[string]*route // exact path → route, for segment-wise longest-prefix lookup
 	front  *route            // dev server, or nil
 	static http.Handler      // static build, or nil
+	// listenHost is the host of cfg.Listen, lower-cased, which the Host
+	// check accepts; split once here rather than on every request.
+	listenHost string
 }
 
 // route is one compiled [routes] entry, or the dev-server frontend.
@@ -38,6 +41,9 @@ type route struct {
 // network, so a reload can build it without disturbing traffic.
 func (s *Server) compileTable(cfg *Config) (*table, error) {
 	t := &table{cfg: cfg, byPath: make(map[string]*route, len(cfg.Routes))}
+	if host, _, err := net.SplitHostPort(cfg.Listen); err == nil {
+		t.listenHost = strings.ToLower(host)
+	}
 	for _, rc := range cfg.Routes {
 		rt, err := s.compileRoute(rc, rc.Path)
 		if err != nil {

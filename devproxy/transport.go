@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -133,9 +132,10 @@ func (d *dialer) dialOnce(ctx context.Context, network, addr string) (net.Conn, 
 	return nil, err4
 }
 
+// isLocalhostName reports whether host is a loopback name (localhost,
+// *.localhost), as opposed to a loopback IP address.
 func isLocalhostName(host string) bool {
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	return host == "localhost" || strings.HasSuffix(host, ".localhost")
+	return isLoopbackHost(host) && net.ParseIP(host) == nil
 }
 
 func isRefused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }
