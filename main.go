@@ -11,7 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/devproxy/devproxy/devproxy"
+	"github.com/devproxy/devproxy/devproxy/cli"
 )
 
 //go:embed static
@@ -28,7 +28,7 @@ func main() {
 		panic(err) // the embed directive guarantees the directory
 	}
 	stopProfiling := startProfiling()
-	code := devproxy.Main(ctx, os.Args[1:], devproxy.CLI{
+	code := cli.Main(ctx, os.Args[1:], cli.Options{
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
 		Assets: static,

@@ -1,3 +1,5 @@
+//go:build devproxyprofile
+
 package main
 
 import (
@@ -9,8 +11,9 @@ import (
 )
 
 // profileEnv names a directory to write cpu.pprof and allocs.pprof into
-// while devproxy runs. It exists for `go run ./bench -profile DIR`; unset,
-// nothing is profiled and no endpoint is opened.
+// while devproxy runs. It exists for `go run ./bench -profile DIR`, which
+// builds devproxy with -tags devproxyprofile; a normal build has no
+// profiling code at all (noprofile.go).
 const profileEnv = "DEVPROXY_PROFILE"
 
 // startProfiling starts the CPU profile when profileEnv is set and returns

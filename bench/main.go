@@ -96,7 +96,7 @@ func run(o options) error {
 			return err
 		}
 	}
-	bin, err := buildDevproxy(root, dir)
+	bin, err := buildDevproxy(root, dir, o.profileDir != "")
 	if err != nil {
 		return err
 	}

@@ -28,10 +28,15 @@ type proc struct {
 	logs    *countingWriter
 }
 
-// buildDevproxy compiles the devproxy command from the module root into dir.
-func buildDevproxy(root, dir string) (string, error) {
+// buildDevproxy compiles the devproxy command from the module root into
+// dir; with profile, it includes the profiling hook (profile.go).
+func buildDevproxy(root, dir string, profile bool) (string, error) {
 	bin := filepath.Join(dir, "devproxy")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
+	args := []string{"build", "-o", bin}
+	if profile {
+		args = append(args, "-tags", "devproxyprofile")
+	}
+	cmd := exec.Command("go", append(args, ".")...)
 	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {

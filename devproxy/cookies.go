@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/internal/web"
 )
 
 // cookieEdit records what rewriteSetCookie changed in one Set-Cookie line.
@@ -186,29 +189,19 @@ func (s *Server) rewriteCookies(rt *route, in *http.Request, h http.Header) {
 	if len(lines) == 0 {
 		return
 	}
-	secureCtx := isSecureContext(in)
+	secureCtx := web.IsSecureContext(in)
 	for i, line := range lines {
 		out, e := rewriteSetCookie(line, rt, secureCtx)
 		lines[i] = out
 		if !e.changed() && !e.keptPrefixed {
 			continue
 		}
-		origin := proxyOrigin(in)
+		origin := web.RequestOrigin(in)
 		if rt.notes.first("cookie\x00" + e.name) {
 			s.log.Info("cookie rewritten", "route", rt.name, "cookie", e.name, "changes", e.describe(origin),
-				"turn_off", displayKey([]string{"routes", rt.Path, "cookies"})+` = "passthrough"`)
+				"turn_off", config.DisplayKey([]string{"routes", rt.Path, "cookies"})+` = "passthrough"`)
 		} else {
-			s.log.Debug("cookie rewritten", "route", rt.name, "cookie", e.name, "from", maskSetCookie(line), "to", maskSetCookie(out))
+			s.log.Debug("cookie rewritten", "route", rt.name, "cookie", e.name, "from", web.MaskSetCookie(line), "to", web.MaskSetCookie(out))
 		}
 	}
-}
-
-// maskSetCookie hides a Set-Cookie line's value (a session, a token) and
-// keeps its attributes, which are what a log reader needs.
-func maskSetCookie(line string) string {
-	pair, attrs, hasAttrs := strings.Cut(line, ";")
-	if !hasAttrs {
-		return maskCookiePairs(pair)
-	}
-	return maskCookiePairs(pair) + ";" + attrs
 }

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/devproxy/devproxy/devproxy/config"
 )
 
 // rewriteTestRoute builds a compiled route without a Server, for the pure
@@ -18,7 +20,7 @@ func rewriteTestRoute(tb testing.TB, path, target string, strip bool) *route {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &route{Route: Route{Path: path, Target: target, StripPrefix: strip, Cookies: "rewrite"}, name: path, target: u}
+	return &route{Route: config.Route{Path: path, Target: target, StripPrefix: strip, Cookies: "rewrite"}, name: path, target: u}
 }
 
 func TestRewriteSetCookie(t *testing.T) {
@@ -28,7 +30,7 @@ func TestRewriteSetCookie(t *testing.T) {
 	basedNoStrip := rewriteTestRoute(t, "/api", "http://127.0.0.1:8080/v1/", false)
 	regex := rewriteTestRoute(t, "/api", "http://127.0.0.1:8080", false)
 	regex.rewrite = regexp.MustCompile(`^/api/(.*)`)
-	regex.Rewrite = &Rewrite{From: `^/api/(.*)`, To: "/$1"}
+	regex.Rewrite = &config.Rewrite{From: `^/api/(.*)`, To: "/$1"}
 
 	tests := []struct {
 		name    string

@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/internal/web"
 )
 
 // A route with a cors table hands CORS to devproxy entirely:
@@ -23,9 +26,6 @@ import (
 // A route without a cors table forwards everything, OPTIONS included,
 // untouched.
 
-// corsSafelistedMethods need no Access-Control-Allow-Methods entry (Fetch §2.2.1).
-var corsSafelistedMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost}
-
 // answerCORS answers a CORS preflight for a route with a cors table and
 // reports whether it did; it also warns about a disallowed origin before the
 // request goes on to the backend.
@@ -35,7 +35,7 @@ func (s *Server) answerCORS(w http.ResponseWriter, r *http.Request, rt *route) b
 		return false
 	}
 	origin := r.Header.Get("Origin")
-	if origin == "" || isOwnOrigin(origin, r) {
+	if origin == "" || web.SameOrigin(origin, r) {
 		return false // not cross-origin: the browser checks nothing
 	}
 	preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
@@ -60,7 +60,7 @@ func (s *Server) answerCORS(w http.ResponseWriter, r *http.Request, rt *route) b
 	method := r.Header.Get("Access-Control-Request-Method")
 	if methods := c.AllowMethods; len(methods) > 0 && !slices.Contains(methods, "*") {
 		h.Set("Access-Control-Allow-Methods", strings.Join(methods, ", "))
-		if !slices.Contains(methods, method) && !slices.Contains(corsSafelistedMethods, method) {
+		if !slices.Contains(methods, method) && !web.IsSafelistedMethod(method) {
 			s.noteOnce(rt, "method\x00"+method, "cors preflight: method not allowed", origin, "add \""+method+"\" to "+corsKey(rt, "allow_methods"))
 		}
 	} else {
@@ -106,7 +106,7 @@ func (s *Server) applyCORS(rt *route, in *http.Request, h http.Header) {
 	}
 	addVary(h, "Origin")
 	origin := in.Header.Get("Origin")
-	if origin == "" || isOwnOrigin(origin, in) || !corsAllows(rt.CORS, origin) {
+	if origin == "" || web.SameOrigin(origin, in) || !corsAllows(rt.CORS, origin) {
 		if len(removed) > 0 {
 			s.log.Debug("cors headers from the backend removed", "route", rt.name, "origin", origin, "removed", strings.Join(removed, ","))
 		}
@@ -148,34 +148,23 @@ func (s *Server) noteOnce(rt *route, key, msg, origin, fix string) {
 }
 
 func corsKey(rt *route, key string) string {
-	return displayKey([]string{"routes", rt.Path, "cors", key})
+	return config.DisplayKey([]string{"routes", rt.Path, "cors", key})
 }
 
 // corsAllows reports whether origin is in allow_origins ("*" allows any,
 // "null" included, as sandboxed and file:// pages send it).
-func corsAllows(c *CORS, origin string) bool {
+func corsAllows(c *config.CORS, origin string) bool {
 	if slices.Contains(c.AllowOrigins, "*") {
 		return true
 	}
-	norm, ok := normalizeOrigin(origin)
+	norm, ok := web.NormalizeOrigin(origin)
 	return ok && slices.Contains(c.AllowOrigins, norm)
-}
-
-// isOwnOrigin reports whether origin is devproxy's own origin for r: a
-// same-origin request, which browsers also send Origin on.
-func isOwnOrigin(origin string, r *http.Request) bool {
-	norm, ok := normalizeOrigin(origin)
-	if !ok {
-		return false
-	}
-	own, ok := normalizeOrigin(proxyOrigin(r))
-	return ok && norm == own
 }
 
 // addVary adds token to Vary unless it is there already (or Vary is "*"),
 // keeping what the backend sent.
 func addVary(h http.Header, token string) {
-	if headerHasToken(h, "Vary", token) || headerHasToken(h, "Vary", "*") {
+	if web.HeaderHasToken(h, "Vary", token) || web.HeaderHasToken(h, "Vary", "*") {
 		return
 	}
 	h.Add("Vary", token)

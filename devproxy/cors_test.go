@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/devproxy/devproxy/internal/testkit"
 )
 
 // corsBackend records the method of every request it gets on seen and
@@ -210,7 +212,7 @@ func TestAddVary(t *testing.T) {
 func TestCORSOnBadGateway(t *testing.T) {
 	p := startProxy(t, `
 [routes."/api"]
-target = "http://`+freeAddr(t)+`"
+target = "http://`+testkit.FreeAddr(t)+`"
 retry = "0s"
 [routes."/api".cors]
 allow_origins = ["http://localhost:5173"]

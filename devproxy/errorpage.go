@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"strings"
 	"syscall"
+
+	"github.com/devproxy/devproxy/devproxy/config"
 )
 
 // pages are the browser-facing error pages from static/, parsed once at
@@ -74,7 +76,7 @@ func prefersHTML(r *http.Request) bool {
 
 // writeProblem answers with an HTML page or a JSON body, whichever the client prefers.
 func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, tmpl *template.Template, p problem) {
-	p.Method, p.Path, p.StatusURL = r.Method, r.URL.Path, reservedPrefix+"/"
+	p.Method, p.Path, p.StatusURL = r.Method, r.URL.Path, config.ReservedPrefix+"/"
 	if p.Error == "" {
 		p.Error = http.StatusText(p.Status)
 	}
@@ -119,7 +121,7 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	p := describeUpstreamError(rt, err, cause)
 	p.Route, p.Target = rt.name, rt.target.String()
 	if isRefused(err) {
-		if name, exit, ok := s.processes.Load().exitedServing(rt.addr); ok {
+		if name, exit, ok := s.processes.Load().ExitedServing(rt.addr); ok {
 			p.Cause = fmt.Sprintf("nothing is listening on %s: the %s command devproxy started has exited (%s)", rt.target.Host, name, exit)
 			p.Fix = "its output is above in devproxy's terminal; fix the problem and restart devproxy (it never restarts a command by itself)"
 		}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devproxy/devproxy/internal/testkit"
 	"github.com/gorilla/websocket"
 )
 
@@ -56,7 +57,7 @@ func TestBackendClosesMidBody(t *testing.T) {
 		readRequestHead(c)
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly ten b")
 	})
-	logs := newLogRecorder()
+	logs := testkit.NewLogRecorder()
 	p := startProxyLogged(t, fmt.Sprintf("[routes]\n\"/api\" = \"http://%s\"\n", addr), slog.New(logs))
 	client := &http.Client{Timeout: 10 * time.Second}
 	var body []byte
@@ -72,8 +73,8 @@ func TestBackendClosesMidBody(t *testing.T) {
 	if err == nil || len(body) >= 1000 {
 		t.Errorf("client read %d bytes, err %v: want a truncated, aborted body", len(body), err)
 	}
-	rec := logs.wait(t, "request", 5*time.Second)
-	if !strings.Contains(rec["err"], "broke off mid-body") {
+	rec := logs.Wait(t, "request", 5*time.Second)
+	if !strings.Contains(rec["reason"], "broke off mid-body") {
 		t.Errorf("log line does not say the response was cut: %v", rec)
 	}
 }
@@ -171,7 +172,8 @@ func TestIdempotentRequestSurvivesBackendDroppingKeepAlive(t *testing.T) {
 // WebSockets do not stop devproxy from serving, and everything is released
 // afterwards (goroutines back to the baseline).
 func TestManyIdleConnectionsAndWebSockets(t *testing.T) {
-	RaiseOpenFileLimit(slog.New(slog.DiscardHandler)) // this test process holds both ends of every connection
+	// This process holds both ends of every connection; Go has already raised
+	// the soft open-file limit to the hard one at startup (os, Go 1.19+).
 	ws, plain := newWSBackend(t, nil), echoBackend(t)
 	baseline := stableGoroutines()
 	func() {
@@ -229,8 +231,8 @@ func TestManyIdleConnectionsAndWebSockets(t *testing.T) {
 func TestLogsNeverShowSecrets(t *testing.T) {
 	be := echoBackend(t)
 	t.Setenv("DEVPROXY_TEST_SECRET", "env-secret-value-123")
-	out := newSyncBuffer()
-	log := slog.New(NewConsoleHandler(out, slog.LevelDebug, false))
+	out := testkit.NewBuffer()
+	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	p := startProxyLogged(t, fmt.Sprintf("[routes.\"/api\"]\ntarget = %q\nheaders = { \"X-Api-Key\" = \"${DEVPROXY_TEST_SECRET}\" }\n", be.URL), log)
 	req := newRequest(t, "GET", p.URL+"/api/x", nil)
 	req.Header.Set("Authorization", "Bearer auth-secret-456")
@@ -240,7 +242,7 @@ func TestLogsNeverShowSecrets(t *testing.T) {
 		t.Fatalf("backend did not get the configured header: %v", seen.Header)
 	}
 	// Wait for the request's log line, then look for the secrets.
-	out.waitFor(t, regexp.MustCompile(`/api/x`))
+	out.WaitFor(t, regexp.MustCompile(`/api/x`))
 	logText := out.String()
 	for _, secret := range []string{"env-secret-value-123", "auth-secret-456", "cookie-secret-789"} {
 		if strings.Contains(logText, secret) {
@@ -262,8 +264,8 @@ func TestRewriteLogsHideTokens(t *testing.T) {
 		http.Redirect(w, r, be.URL+"/callback?code=oauth-code-456", http.StatusFound)
 	}))
 	t.Cleanup(be.Close)
-	out := newSyncBuffer()
-	log := slog.New(NewConsoleHandler(out, slog.LevelDebug, false))
+	out := testkit.NewBuffer()
+	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	p := startProxyLogged(t, fmt.Sprintf("[routes]\n\"/auth\" = %q\n", be.URL), log)
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for range 2 { // the second time, the cookie note is a debug line with the full Set-Cookie
@@ -276,7 +278,7 @@ func TestRewriteLogsHideTokens(t *testing.T) {
 			t.Fatalf("Location = %q, want it rewritten to the proxy", loc)
 		}
 	}
-	out.waitFor(t, regexp.MustCompile(`(?s)location rewritten.*location rewritten`))
+	out.WaitFor(t, regexp.MustCompile(`(?s)location rewritten.*location rewritten`))
 	text := out.String()
 	if !strings.Contains(text, "location rewritten") || !strings.Contains(text, "cookie rewritten") {
 		t.Fatalf("rewrites were not logged:\n%s", text)

@@ -2,11 +2,11 @@ package devproxy
 
 import (
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/devproxy/devproxy/devproxy/internal/web"
 	"github.com/gorilla/websocket"
 )
 
@@ -47,7 +47,7 @@ type feedEntry struct {
 	Headers     *exchangeHeaders `json:"headers,omitempty"`
 }
 
-// exchangeHeaders are the headers of one request at each hop, masked, so
+// exchangeHeaders are the headers of one request at each hop, web.Masked, so
 // the page can show what devproxy rewrote. They are captured only while a
 // status page is watching.
 type exchangeHeaders struct {
@@ -213,50 +213,6 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// masked is what the status page shows instead of a secret.
-const masked = "•••"
-
-// maskHeaders clones h for the status page, hiding credentials: the
-// Authorization scheme, cookie names and cookie attributes stay visible
-// (they are what a developer debugs), the secrets do not. secret names
-// headers whose configured value came from ${VAR}.
-func maskHeaders(h http.Header, secret map[string]bool) http.Header {
-	c := h.Clone()
-	for k, vs := range c {
-		for i, v := range vs {
-			switch {
-			case secret[k]:
-				vs[i] = masked
-			case k == "Authorization" || k == "Proxy-Authorization":
-				if scheme, _, ok := strings.Cut(v, " "); ok {
-					vs[i] = scheme + " " + masked
-				} else {
-					vs[i] = masked
-				}
-			case k == "Cookie":
-				vs[i] = maskCookiePairs(v)
-			case k == "Set-Cookie":
-				pair, attrs, hasAttrs := strings.Cut(v, ";")
-				vs[i] = maskCookiePairs(pair)
-				if hasAttrs {
-					vs[i] += ";" + attrs
-				}
-			}
-		}
-	}
-	return c
-}
-
-// maskCookiePairs turns "a=1; b=2" into "a=•••; b=•••".
-func maskCookiePairs(v string) string {
-	pairs := strings.Split(v, ";")
-	for i, p := range pairs {
-		name, _, _ := strings.Cut(p, "=")
-		pairs[i] = name + "=" + masked
-	}
-	return strings.Join(pairs, ";")
-}
-
 // noteUpstreamRequest records the request as devproxy sent it upstream,
 // when a status page is watching. Called at the end of Rewrite.
 func noteUpstreamRequest(in, out *http.Request, secret map[string]bool) {
@@ -264,7 +220,7 @@ func noteUpstreamRequest(in, out *http.Request, secret map[string]bool) {
 	if ri == nil || ri.hdr == nil {
 		return
 	}
-	h := maskHeaders(out.Header, secret)
+	h := web.MaskHeaders(out.Header, secret)
 	if out.Host != "" {
 		h.Set("Host", out.Host) // net/http sends out.Host, not a header; show what the backend sees
 	}
@@ -276,7 +232,7 @@ func noteUpstreamRequest(in, out *http.Request, secret map[string]bool) {
 // devproxy rewrites them, when a status page is watching.
 func noteUpstreamResponse(res *http.Response) {
 	if ri := infoFrom(res.Request); ri != nil && ri.hdr != nil {
-		ri.hdr.ResponseIn = maskHeaders(res.Header, nil)
+		ri.hdr.ResponseIn = web.MaskHeaders(res.Header, nil)
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/internal/web"
 	"github.com/gorilla/websocket"
 )
 
@@ -29,7 +31,7 @@ func dialFeed(t *testing.T, p *testProxy) *feedClient {
 func dialFeedWith(t *testing.T, p *testProxy, d *websocket.Dialer) *feedClient {
 	t.Helper()
 	h := http.Header{"Origin": {p.URL}}
-	conn, res, err := d.Dial("ws://"+p.Addr+reservedPrefix+"/feed", h)
+	conn, res, err := d.Dial("ws://"+p.Addr+config.ReservedPrefix+"/feed", h)
 	if err != nil {
 		t.Fatalf("dial feed: %v (response %v)", err, res)
 	}
@@ -110,12 +112,12 @@ headers = { X-Token = "${DEVPROXY_TEST_TOKEN}", X-Plain = "visible" }
 	}{
 		{"request_in Host", h.RequestIn.Get("Host"), p.Addr},
 		{"request_out Host", h.RequestOut.Get("Host"), backendHost},
-		{"request_in Authorization", h.RequestIn.Get("Authorization"), "Bearer " + masked},
-		{"request_in Cookie", h.RequestIn.Get("Cookie"), "theme=" + masked + "; sid=" + masked},
-		{"request_out X-Token", h.RequestOut.Get("X-Token"), masked},
+		{"request_in Authorization", h.RequestIn.Get("Authorization"), "Bearer " + web.Masked},
+		{"request_in Cookie", h.RequestIn.Get("Cookie"), "theme=" + web.Masked + "; sid=" + web.Masked},
+		{"request_out X-Token", h.RequestOut.Get("X-Token"), web.Masked},
 		{"request_out X-Plain", h.RequestOut.Get("X-Plain"), "visible"},
 		{"response_in X-Backend", h.ResponseIn.Get("X-Backend"), "yes"},
-		{"response_out Set-Cookie", h.ResponseOut.Get("Set-Cookie"), "sid=" + masked + "; Path=/"},
+		{"response_out Set-Cookie", h.ResponseOut.Get("Set-Cookie"), "sid=" + web.Masked + "; Path=/"},
 		{"upstream", h.Upstream, backend.URL + "/api/users?page=2"},
 	}
 	for _, c := range checks {
@@ -134,7 +136,7 @@ headers = { X-Token = "${DEVPROXY_TEST_TOKEN}", X-Plain = "visible" }
 func TestFeedBacklogAndNoOwnRequests(t *testing.T) {
 	backend := echoBackend(t)
 	p := startProxy(t, fmt.Sprintf("[routes]\n\"/api\" = %q\n", backend.URL))
-	for _, path := range []string{"/api/one", reservedPrefix + "/status.json", "/api/two"} {
+	for _, path := range []string{"/api/one", config.ReservedPrefix + "/status.json", "/api/two"} {
 		res, err := http.Get(p.URL + path)
 		if err != nil {
 			t.Fatal(err)
@@ -143,7 +145,7 @@ func TestFeedBacklogAndNoOwnRequests(t *testing.T) {
 	}
 	// A page opened after the traffic sees it, without headers (nobody was watching).
 	h := http.Header{"Origin": {p.URL}}
-	conn, _, err := websocket.DefaultDialer.Dial("ws://"+p.Addr+reservedPrefix+"/feed", h)
+	conn, _, err := websocket.DefaultDialer.Dial("ws://"+p.Addr+config.ReservedPrefix+"/feed", h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +167,7 @@ func TestFeedBacklogAndNoOwnRequests(t *testing.T) {
 func TestFeedRefusesForeignOrigin(t *testing.T) {
 	p := startProxy(t, "[routes]\n\"/api\" = \"http://127.0.0.1:1\"\n")
 	h := http.Header{"Origin": {"http://evil.example"}}
-	_, res, err := websocket.DefaultDialer.Dial("ws://"+p.Addr+reservedPrefix+"/feed", h)
+	_, res, err := websocket.DefaultDialer.Dial("ws://"+p.Addr+config.ReservedPrefix+"/feed", h)
 	if err == nil {
 		t.Fatal("a foreign origin opened the status feed")
 	}
@@ -290,12 +292,12 @@ func TestMaskHeaders(t *testing.T) {
 		"X-Key":         {"k"},
 		"Accept":        {"text/html"},
 	}
-	got := maskHeaders(in, map[string]bool{"X-Key": true})
+	got := web.MaskHeaders(in, map[string]bool{"X-Key": true})
 	want := http.Header{
-		"Authorization": {"Basic " + masked},
-		"Cookie":        {"a=" + masked + "; b=" + masked},
-		"Set-Cookie":    {"sid=" + masked + "; Domain=example.com; Secure", "plain=" + masked},
-		"X-Key":         {masked},
+		"Authorization": {"Basic " + web.Masked},
+		"Cookie":        {"a=" + web.Masked + "; b=" + web.Masked},
+		"Set-Cookie":    {"sid=" + web.Masked + "; Domain=example.com; Secure", "plain=" + web.Masked},
+		"X-Key":         {web.Masked},
 		"Accept":        {"text/html"},
 	}
 	for k := range want {
@@ -328,7 +330,7 @@ func BenchmarkFeedCost(b *testing.B) {
 	b.Run("capture-4-hops", func(b *testing.B) {
 		for b.Loop() {
 			for range 4 {
-				_ = maskHeaders(h, nil)
+				_ = web.MaskHeaders(h, nil)
 			}
 		}
 	})

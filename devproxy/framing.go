@@ -53,7 +53,7 @@ func (c *framingConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
 	if n > 0 {
 		c.mu.Lock()
-		c.scan.feed(b[:n])
+		c.scan.consume(b[:n])
 		c.mu.Unlock()
 	}
 	return n, err
@@ -126,7 +126,7 @@ const (
 // values that matter (Content-Length, Transfer-Encoding) are short.
 const maxScannedLine = 128
 
-func (s *framingScanner) feed(b []byte) {
+func (s *framingScanner) consume(b []byte) {
 	for len(b) > 0 {
 		switch s.state {
 		case stopped, lost:

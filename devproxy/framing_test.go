@@ -1,6 +1,7 @@
 package devproxy
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"net"
@@ -24,7 +25,7 @@ func TestFramingScannerFlagsOnlyBadHeaderBlocks(t *testing.T) {
 		t.Run(fmt.Sprintf("reads of %d bytes", step), func(t *testing.T) {
 			var s framingScanner
 			for i := 0; i < len(stream); i += step {
-				s.feed([]byte(stream[i:min(i+step, len(stream))]))
+				s.consume([]byte(stream[i:min(i+step, len(stream))]))
 			}
 			if s.index != 7 || s.state != inHeaders {
 				t.Errorf("saw %d header blocks (state %d), want 7 and still following", s.index, s.state)
@@ -51,7 +52,7 @@ func TestKeepAliveBodiesNotMistakenForHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	rd := bufioReader(conn)
+	rd := bufio.NewReader(conn)
 	for i := range 50 {
 		body := fmt.Sprintf("Transfer-Encoding: chunked\r\n X-Fold: %d\r\n\r\n", i) // header-like bytes in the body
 		if i%2 == 0 {
@@ -92,7 +93,7 @@ func TestFramingCheckCannotBeSidestepped(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer conn.Close()
-			rd := bufioReader(conn)
+			rd := bufio.NewReader(conn)
 			io.WriteString(conn, first)
 			res, err := http.ReadResponse(rd, nil)
 			if err != nil {
@@ -125,7 +126,7 @@ func FuzzFramingScanner(f *testing.F) {
 	f.Add([]byte("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var s framingScanner
-		s.feed(data)
+		s.consume(data)
 		if s.remaining < 0 {
 			t.Fatalf("negative remaining %d", s.remaining)
 		}

@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"github.com/devproxy/devproxy/devproxy/internal/web"
 )
 
 // refuseForeign rejects requests devproxy must never serve, before any
@@ -17,7 +19,7 @@ func (s *Server) refuseForeign(w http.ResponseWriter, r *http.Request, t *table)
 	if why := badFraming(r); why != "" {
 		noteRoute(r, "refused")
 		w.Header().Set("Connection", "close") // RFC 9112 6.3: never read another request from this connection
-		s.log.Warn("refused a malformed request", "method", r.Method, "path", r.URL.Path, "why", why)
+		s.log.Warn("refused a malformed request", "method", r.Method, "path", r.URL.Path, "reason", why)
 		s.writeProblem(w, r, s.pages.badGateway, problem{Status: http.StatusBadRequest, Error: "Bad Request", Cause: why})
 		return true
 	}
@@ -38,13 +40,13 @@ func (s *Server) refuseForeign(w http.ResponseWriter, r *http.Request, t *table)
 			Cause: "the request path contains a NUL byte (%00)"})
 		return true
 	}
-	host := hostOnly(r.Host)
+	host := web.HostOnly(r.Host)
 	if allowedHost(host, t) {
 		return false
 	}
 	noteRoute(r, "refused")
 	fix := fmt.Sprintf("allowed_hosts = [%q]", host)
-	s.log.Warn("refused a request for a foreign Host", "host", r.Host, "path", r.URL.Path, "config_key", "allowed_hosts", "fix", fix)
+	s.log.Warn("refused a request for a foreign Host", "host", r.Host, "path", r.URL.Path, "key", "allowed_hosts", "fix", fix)
 	noteOutcome(r, "Host "+r.Host+" not allowed")
 	s.writeProblem(w, r, s.pages.badGateway, problem{Status: http.StatusForbidden, Error: "Forbidden",
 		Cause: fmt.Sprintf("Host %q is not a name devproxy answers to; a page from another site can point such a name at 127.0.0.1 (DNS rebinding)", r.Host),
@@ -52,20 +54,11 @@ func (s *Server) refuseForeign(w http.ResponseWriter, r *http.Request, t *table)
 	return true
 }
 
-// hostOnly strips the port from a Host header value and lower-cases it.
-func hostOnly(hostport string) string {
-	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
-	}
-	return strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
-}
-
 // allowedHost reports whether devproxy answers to host: an empty Host
 // (HTTP/1.0 tools), IP literals (not rebindable), localhost and its
 // subdomains, the listen host, and allowed_hosts.
 func allowedHost(host string, t *table) bool {
-	if host == "" || net.ParseIP(host) != nil || isLoopbackHost(host) || host == t.listenHost {
+	if host == "" || net.ParseIP(host) != nil || web.IsLoopbackHost(host) || host == t.listenHost {
 		return true
 	}
 	for _, a := range t.cfg.AllowedHosts {

@@ -1,6 +1,7 @@
 package devproxy
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"net"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/devproxy/devproxy/devproxy/config"
 )
 
 // countingBackend counts the requests it receives.
@@ -97,14 +100,14 @@ func TestHostCheckCoversStatusPageAndWebSockets(t *testing.T) {
 }
 
 func TestAllowedHostsStarDisablesCheckWithWarning(t *testing.T) {
-	cfg, err := Parse("t.toml", []byte("allowed_hosts = [\"*\"]\n[routes]\n\"/a\" = \"http://localhost:1\"\n"), nil)
+	cfg, err := config.Parse("t.toml", []byte("allowed_hosts = [\"*\"]\n[routes]\n\"/a\" = \"http://localhost:1\"\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0].Error(), "DNS-rebinding") {
 		t.Errorf("warnings = %v", cfg.Warnings)
 	}
-	_, err = Parse("t.toml", []byte("allowed_hosts = [\"http://x.test:3000\"]\n[routes]\n\"/a\" = \"http://localhost:1\"\n"), nil)
+	_, err = config.Parse("t.toml", []byte("allowed_hosts = [\"http://x.test:3000\"]\n[routes]\n\"/a\" = \"http://localhost:1\"\n"), nil)
 	if err == nil || !strings.Contains(err.Error(), "t.toml:1:18: allowed_hosts: \"http://x.test:3000\" is not a host name") {
 		t.Errorf("bad host accepted or badly reported: %v", err)
 	}
@@ -147,7 +150,7 @@ func rawRequest(t *testing.T, addr, raw string) int {
 	if _, err := io.WriteString(conn, raw); err != nil {
 		t.Fatal(err)
 	}
-	res, err := http.ReadResponse(bufioReader(conn), nil)
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		return 0
 	}

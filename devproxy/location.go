@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/devproxy/devproxy/devproxy/internal/web"
 )
 
 // locationHeaders are the response headers that carry a URL the browser
@@ -19,7 +21,7 @@ func (s *Server) rewriteLocations(rt *route, in *http.Request, h http.Header) {
 		vals := h[name]
 		for i, v := range vals {
 			if origin == "" {
-				origin = proxyOrigin(in)
+				origin = web.RequestOrigin(in)
 			}
 			var out string
 			var ok bool
@@ -118,7 +120,7 @@ func sameHostPort(u, target *url.URL) bool {
 		return false
 	}
 	h, th := u.Hostname(), target.Hostname()
-	return strings.EqualFold(h, th) || (isLoopbackHost(h) && isLoopbackHost(th))
+	return strings.EqualFold(h, th) || (web.IsLoopbackHost(h) && web.IsLoopbackHost(th))
 }
 
 func portOrDefault(u *url.URL, scheme string) string {

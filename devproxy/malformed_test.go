@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devproxy/devproxy/devproxy/config"
 )
 
 // TestMalformedRequestsRefused: smuggling attempts and broken requests are
@@ -86,7 +88,7 @@ func TestSmuggledSecondRequestNotForwarded(t *testing.T) {
 // the header timeout while other clients are served normally.
 func TestSlowlorisIsCut(t *testing.T) {
 	be, _ := countingBackend(t)
-	cfg, err := Parse("t.toml", fmt.Appendf(nil, "[routes]\n\"/api\" = %q\n", be.URL), nil)
+	cfg, err := config.Parse("t.toml", fmt.Appendf(nil, "[routes]\n\"/api\" = %q\n", be.URL), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

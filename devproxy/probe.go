@@ -5,6 +5,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/devproxy/devproxy/devproxy/internal/web"
 )
 
 const (
@@ -19,7 +21,7 @@ const (
 // prober answers "is anything listening on this backend?" lazily: only when
 // the status page asks, with a TCP dial whose result is cached briefly.
 type prober struct {
-	d *dialer
+	d net.Dialer
 
 	mu    sync.Mutex
 	cache map[string]probeResult // host:port → last result
@@ -32,7 +34,7 @@ type probeResult struct {
 }
 
 func newProber() *prober {
-	return &prober{d: &dialer{net: net.Dialer{Timeout: probeTimeout}}, cache: map[string]probeResult{}}
+	return &prober{d: net.Dialer{Timeout: probeTimeout}, cache: map[string]probeResult{}}
 }
 
 // check returns a result for every addr, dialling (in parallel, without
@@ -58,8 +60,8 @@ func (p *prober) check(ctx context.Context, addrs []string) map[string]probeResu
 		wg.Go(func() { // exits when the dial answers or probeTimeout passes
 			dctx, cancel := context.WithTimeout(ctx, probeTimeout)
 			defer cancel()
-			// dialOnce treats localhost as both 127.0.0.1 and ::1, as the proxy does.
-			conn, err := p.d.dialOnce(dctx, "tcp", a)
+			// localhost is both 127.0.0.1 and ::1, as for the proxy.
+			conn, err := web.DialLocal(dctx, &p.d, "tcp", a)
 			r := probeResult{up: err == nil, at: time.Now()}
 			if err != nil {
 				r.err = err.Error()

@@ -5,6 +5,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/devproxy/devproxy/internal/testkit"
 )
 
 func TestProbeDialsOncePerBackendAndCaches(t *testing.T) {
@@ -25,7 +27,7 @@ func TestProbeDialsOncePerBackendAndCaches(t *testing.T) {
 			conn.Close()
 		}
 	}()
-	dead := freeAddr(t)
+	dead := testkit.FreeAddr(t)
 	p := newProber()
 	addr := ln.Addr().String()
 	for range 2 { // the second call is answered from the cache

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/devproxy/devproxy/devproxy/internal/web"
 )
 
 // errUpstreamTimeout is the cancel cause when a backend takes longer than
@@ -63,7 +65,7 @@ func (s *Server) newRouteProxy(rt *route) http.Handler {
 		if s.answerCORS(w, r, rt) {
 			return // a preflight devproxy answered itself
 		}
-		upgrade := isUpgrade(r)
+		upgrade := web.IsUpgrade(r)
 		if upgrade && !s.allowUpgrade(w, r, rt) {
 			return // refused before any upstream connection is made
 		}
@@ -134,7 +136,7 @@ func (s *Server) rewriteRequest(rt *route, pr *httputil.ProxyRequest) {
 		// (gorilla/websocket's default, Django Channels, Socket.IO cors)
 		// must see its own origin; allowUpgrade has already checked the
 		// browser's. Plain requests keep Origin for the backend's CORS.
-		if isUpgrade(pr.In) && pr.In.Header.Get("Origin") != "" {
+		if web.IsUpgrade(pr.In) && pr.In.Header.Get("Origin") != "" {
 			out.Header.Set("Origin", rt.targetOrigin)
 		}
 	} else {

@@ -13,11 +13,13 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/devproxy/devproxy/devproxy/config"
 )
 
 // BenchmarkProxyGET measures one keep-alive GET through a real Server to a
 // real backend over loopback, client and backend included, with request
-// logging off and on (console format into io.Discard). allocs/op counts
+// logging off and on (slog text into io.Discard; the console format has its own benchmark in cli). allocs/op counts
 // all three parties; compare it with BenchmarkDirectGET.
 func BenchmarkProxyGET(b *testing.B) {
 	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -29,7 +31,7 @@ func BenchmarkProxyGET(b *testing.B) {
 		log  *slog.Logger
 	}{
 		{"log=off", slog.New(slog.DiscardHandler)},
-		{"log=console", slog.New(NewConsoleHandler(io.Discard, slog.LevelInfo, false))},
+		{"log=text", slog.New(slog.NewTextHandler(io.Discard, nil))},
 	} {
 		b.Run(tt.name, func(b *testing.B) {
 			url := serveBench(b, "[routes.\"/api\"]\ntarget = \""+be.URL+"\"\nstrip_prefix = true\n", tt.log)
@@ -73,11 +75,11 @@ func benchGET(b *testing.B, url string) {
 // returns the proxy's base URL.
 func serveBench(b *testing.B, configText string, log *slog.Logger) string {
 	b.Helper()
-	path := filepath.Join(b.TempDir(), DefaultConfigName)
+	path := filepath.Join(b.TempDir(), config.DefaultFile)
 	if err := os.WriteFile(path, []byte(configText), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	cfg, err := Load(path)
+	cfg, err := config.Load(path)
 	if err != nil {
 		b.Fatal(err)
 	}

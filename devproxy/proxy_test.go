@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devproxy/devproxy/internal/testkit"
 )
 
 // echoBackend answers with what it received, as JSON.
@@ -316,7 +318,7 @@ func TestLocalhostTargetReachesIPv6OnlyBackend(t *testing.T) {
 }
 
 func TestUpstreamDownExplainsInHTMLAndJSON(t *testing.T) {
-	dead := freeAddr(t)
+	dead := testkit.FreeAddr(t)
 	p := startProxy(t, fmt.Sprintf("[routes]\n\"/api\" = \"http://%s\"\n", dead))
 	req := newRequest(t, "GET", p.URL+"/api/users", nil)
 	req.Header.Set("Accept", "text/html,application/xhtml+xml")
@@ -422,7 +424,7 @@ func TestRetryHoldsRequestWhileBackendRestarts(t *testing.T) {
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "up") })
 	first := &httptest.Server{Listener: ln, Config: &http.Server{Handler: handler}}
 	first.Start()
-	logs := newLogRecorder()
+	logs := testkit.NewLogRecorder()
 	p := startProxyLogged(t, fmt.Sprintf("[routes.\"/api\"]\ntarget = \"http://%s\"\nretry = \"10s\"\n", addr), slog.New(logs))
 	get := func() (int, string, error) {
 		res, err := http.Get(p.URL + "/api")
@@ -445,7 +447,7 @@ func TestRetryHoldsRequestWhileBackendRestarts(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() { c, b, err := get(); done <- result{c, b, err} }() // exits when the request completes
-	logs.wait(t, "backend refused the connection; waiting for it to restart", 10*time.Second)
+	logs.Wait(t, "backend refused the connection; waiting for it to restart", 10*time.Second)
 
 	ln2, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -467,7 +469,7 @@ func TestRetryHoldsRequestWhileBackendRestarts(t *testing.T) {
 // TestNoRetryForBackendThatWasNeverUp: a backend that is simply not running
 // fails at once with the helpful page, even with a long retry.
 func TestNoRetryForBackendThatWasNeverUp(t *testing.T) {
-	p := startProxy(t, fmt.Sprintf("[routes.\"/api\"]\ntarget = \"http://%s\"\nretry = \"1h\"\n", freeAddr(t)))
+	p := startProxy(t, fmt.Sprintf("[routes.\"/api\"]\ntarget = \"http://%s\"\nretry = \"1h\"\n", testkit.FreeAddr(t)))
 	client := &http.Client{Timeout: 10 * time.Second} // far below the retry: a held request would time out
 	res, err := client.Get(p.URL + "/api")
 	if err != nil {
@@ -480,7 +482,7 @@ func TestNoRetryForBackendThatWasNeverUp(t *testing.T) {
 }
 
 func TestDevServerNotUpShowsWaitingPage(t *testing.T) {
-	p := startProxy(t, fmt.Sprintf("[frontend]\ndev_server = \"http://%s\"\n", freeAddr(t)))
+	p := startProxy(t, fmt.Sprintf("[frontend]\ndev_server = \"http://%s\"\n", testkit.FreeAddr(t)))
 	req := newRequest(t, "GET", p.URL+"/", nil)
 	req.Header.Set("Accept", "text/html")
 	res, err := http.DefaultClient.Do(req)
@@ -574,7 +576,7 @@ func TestSlowUploadNotCutByTimeout(t *testing.T) {
 // waiting the whole retry time again.
 func TestRetryGivesUpOnceThenFailsFast(t *testing.T) {
 	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "up") }))
-	logs := newLogRecorder()
+	logs := testkit.NewLogRecorder()
 	p := startProxyLogged(t, fmt.Sprintf("[routes.\"/api\"]\ntarget = %q\nretry = \"300ms\"\n", be.URL), slog.New(logs))
 	res, err := http.Get(p.URL + "/api")
 	if err != nil {
@@ -587,8 +589,8 @@ func TestRetryGivesUpOnceThenFailsFast(t *testing.T) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	logs.wait(t, "backend did not come back; failing requests at once until it answers", 5*time.Second)
-	holds := len(logs.all("backend refused the connection; waiting for it to restart"))
+	logs.Wait(t, "backend did not come back; failing requests at once until it answers", 5*time.Second)
+	holds := len(logs.All("backend refused the connection; waiting for it to restart"))
 	res, err = http.Get(p.URL + "/api")
 	if err != nil {
 		t.Fatal(err)
@@ -597,7 +599,7 @@ func TestRetryGivesUpOnceThenFailsFast(t *testing.T) {
 	if res.StatusCode != http.StatusBadGateway {
 		t.Errorf("status %d, want 502", res.StatusCode)
 	}
-	if n := len(logs.all("backend refused the connection; waiting for it to restart")); n != holds {
+	if n := len(logs.All("backend refused the connection; waiting for it to restart")); n != holds {
 		t.Errorf("the request after the give-up was held again (%d holds, want %d)", n, holds)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/devproxy/devproxy/devproxy/config"
 	"github.com/fsnotify/fsnotify"
 )
 
@@ -148,14 +149,14 @@ func (rl *reloader) attempt() error {
 		seen[name] = envValue{v, ok}
 		return v, ok
 	}
-	cfg, err := Parse(rl.path, data, lookup)
+	cfg, err := config.Parse(rl.path, data, lookup)
 	if err != nil {
 		s.log.Warn("config rejected; keeping previous", "err", err)
 		s.setConfigErr(err)
 		return err
 	}
 	old := s.table.Load().cfg
-	restart := keepRunningKeys(old, cfg)
+	restart := config.KeepRunning(old, cfg)
 	if err := s.Apply(cfg); err != nil {
 		err = fmt.Errorf("%s: %w", rl.path, err)
 		s.log.Warn("config rejected; keeping previous", "err", err)
@@ -165,18 +166,18 @@ func (rl *reloader) attempt() error {
 	rl.applied, rl.env = data, seen
 	s.setConfigErr(nil)
 	for _, rk := range restart {
-		s.log.Warn("restart devproxy to apply", "key", rk.key, "running", rk.running, "saved", rk.saved)
+		s.log.Warn("restart devproxy to apply", "key", rk.Key, "running", rk.Running, "saved", rk.Saved)
 	}
 	for _, w := range cfg.Warnings {
-		s.log.Warn("config warning", "warning", w)
+		s.log.Warn("config warning", "err", w)
 	}
-	d := diffConfig(old, cfg)
-	if len(d.lines) == 0 {
+	d := config.Compare(old, cfg)
+	if len(d.Lines) == 0 {
 		s.log.Debug("config reloaded; route table unchanged", "routes", len(cfg.Routes))
 		return nil
 	}
-	s.log.Info("config reloaded", "routes", len(cfg.Routes), "changes", strings.Join(d.lines, "\n"))
-	if d.retargeted {
+	s.log.Info("config reloaded", "routes", len(cfg.Routes), "changes", strings.Join(d.Lines, "\n"))
+	if d.Retargeted {
 		if n := s.upgrades.open(); n > 0 {
 			s.log.Info("open WebSockets on removed or retargeted routes keep running until they close", "open_websockets", n)
 		}

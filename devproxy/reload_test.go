@@ -20,6 +20,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/devproxy/devproxy/devproxy/config"
 	"github.com/fsnotify/fsnotify"
 )
 
@@ -57,9 +58,9 @@ func startReloadHarness(t testing.TB, initial func(h *reloadHarness) string) *re
 		t.Cleanup(be.Close)
 		h.backend[name] = be.URL
 	}
-	h.path = filepath.Join(t.TempDir(), DefaultConfigName)
+	h.path = filepath.Join(t.TempDir(), config.DefaultFile)
 	h.writeFile(initial(h))
-	cfg, err := Load(h.path)
+	cfg, err := config.Load(h.path)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -177,7 +178,7 @@ func (h *reloadHarness) expectAPI(want string) {
 
 func (h *reloadHarness) status() statusReport {
 	h.t.Helper()
-	body, err := h.get(reservedPrefix + "/status.json")
+	body, err := h.get(config.ReservedPrefix + "/status.json")
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -273,9 +274,9 @@ func TestReloadRejectsInvalidConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := h.waitReload()
-	var ce *ConfigError
+	var ce *config.Error
 	if !errors.As(err, &ce) {
-		t.Fatalf("reload error = %v, want a ConfigError", err)
+		t.Fatalf("reload error = %v, want a config.Error", err)
 	}
 	if ce.File != h.path || ce.Line != 3 || ce.Col != 3 {
 		t.Errorf("error at %s:%d:%d, want %s:3:3", ce.File, ce.Line, ce.Col, h.path)
@@ -303,7 +304,7 @@ func TestReloadRejectsInvalidConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := h.waitReload(); !errors.As(err, &ce) || ce.Line != 2 || ce.Col != 10 {
-		t.Fatalf("reload error = %v, want a ConfigError at 2:10", err)
+		t.Fatalf("reload error = %v, want a config.Error at 2:10", err)
 	}
 	h.expectAPI("A 1")
 	if rep := h.status(); !strings.Contains(rep.ConfigError, h.path+":2:10: invalid TOML") {

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/devproxy/devproxy/devproxy/internal/web"
 )
 
 // newRewriteBackend starts an httptest backend on 127.0.0.1:0, closed when
@@ -31,8 +33,8 @@ func TestIsSecureContext(t *testing.T) {
 	}
 	for _, tt := range tests {
 		r := &http.Request{Host: tt.host}
-		if got := isSecureContext(r); got != tt.want {
-			t.Errorf("isSecureContext(Host %q) = %v, want %v", tt.host, got, tt.want)
+		if got := web.IsSecureContext(r); got != tt.want {
+			t.Errorf("web.IsSecureContext(Host %q) = %v, want %v", tt.host, got, tt.want)
 		}
 	}
 }

@@ -7,11 +7,14 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/internal/web"
 )
 
 // table is one compiled config: immutable once built, swapped whole on reload.
 type table struct {
-	cfg    *Config
+	cfg    *config.Config
 	routes []*route          // sorted by path
 	byPath map[string]*route // exact path → route, for segment-wise longest-prefix lookup
 	front  *route            // dev server, or nil
@@ -23,7 +26,7 @@ type table struct {
 
 // route is one compiled [routes] entry, or the dev-server frontend.
 type route struct {
-	Route
+	config.Route
 	name       string // "/api", or "frontend" for the dev server
 	target     *url.URL
 	addr       string // target host:port with the scheme's default port filled in
@@ -39,7 +42,7 @@ type route struct {
 
 // compileTable builds the routing table for cfg. It does not touch the
 // network, so a reload can build it without disturbing traffic.
-func (s *Server) compileTable(cfg *Config) (*table, error) {
+func (s *Server) compileTable(cfg *config.Config) (*table, error) {
 	t := &table{cfg: cfg, byPath: make(map[string]*route, len(cfg.Routes))}
 	if host, _, err := net.SplitHostPort(cfg.Listen); err == nil {
 		t.listenHost = strings.ToLower(host)
@@ -55,7 +58,7 @@ func (s *Server) compileTable(cfg *Config) (*table, error) {
 	}
 	switch fe := cfg.Frontend; {
 	case fe.DevServer != "":
-		rc := Route{Path: "/", Target: fe.DevServer, Timeout: cfg.Timeout, Retry: cfg.Retry, Cookies: "passthrough"}
+		rc := config.Route{Path: "/", Target: fe.DevServer, Timeout: cfg.Timeout, Retry: cfg.Retry, Cookies: "passthrough"}
 		rt, err := s.compileRoute(rc, "frontend")
 		if err != nil {
 			return nil, err
@@ -74,13 +77,13 @@ func (s *Server) compileTable(cfg *Config) (*table, error) {
 	return t, nil
 }
 
-func (s *Server) compileRoute(rc Route, name string) (*route, error) {
+func (s *Server) compileRoute(rc config.Route, name string) (*route, error) {
 	u, err := url.Parse(rc.Target)
 	if err != nil {
 		return nil, fmt.Errorf("route %s: %w", name, err)
 	}
-	rt := &route{Route: rc, name: name, target: u, addr: hostPort(u)}
-	rt.targetOrigin, _ = normalizeOrigin(u.Scheme + "://" + u.Host)
+	rt := &route{Route: rc, name: name, target: u, addr: web.HostPort(u)}
+	rt.targetOrigin = web.OriginOf(u)
 	if rc.Rewrite != nil {
 		if rt.rewrite, err = regexp.Compile(rc.Rewrite.From); err != nil {
 			return nil, fmt.Errorf("route %s: %w", name, err)
@@ -184,16 +187,4 @@ func (rt *route) publicPath(p string) (string, bool) {
 		return rt.Path + p, true
 	}
 	return p, true
-}
-
-// hostPort returns u's host:port, adding the scheme's default port, as the
-// transport spells the address it dials.
-func hostPort(u *url.URL) string {
-	if u.Port() != "" {
-		return u.Host
-	}
-	if u.Scheme == "https" {
-		return net.JoinHostPort(u.Hostname(), "443")
-	}
-	return net.JoinHostPort(u.Hostname(), "80")
 }

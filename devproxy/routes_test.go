@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"github.com/devproxy/devproxy/devproxy/config"
 )
 
 // newTestServer compiles config text into a Server without listening.
 func newTestServer(t testing.TB, text string) *Server {
 	t.Helper()
-	cfg, err := Parse("t.toml", []byte(text), nil)
+	cfg, err := config.Parse("t.toml", []byte(text), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

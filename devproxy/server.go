@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/process"
 )
 
 const (
@@ -27,7 +29,7 @@ const (
 // Options configures a Server.
 type Options struct {
 	// Config is the initial configuration; required.
-	Config *Config
+	Config *config.Config
 	// Assets holds the static/ pages (404.html, 502.html, waiting.html,
 	// status.html, status.js); New fails when one is missing. main.go
 	// passes the embedded copy.
@@ -57,7 +59,7 @@ type Server struct {
 	health     *health
 	feed       *feed
 	probe      *prober
-	processes  atomic.Pointer[Supervisor] // shown on the status page; see ShowProcesses
+	processes  atomic.Pointer[process.Supervisor] // shown on the status page; see ShowProcesses
 	transports *transports
 	handler    http.Handler
 	started    time.Time
@@ -96,7 +98,7 @@ func New(opts Options) (*Server, error) {
 }
 
 // Config returns the configuration currently in use.
-func (s *Server) Config() *Config { return s.table.Load().cfg }
+func (s *Server) Config() *config.Config { return s.table.Load().cfg }
 
 // ServeHTTP routes one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
@@ -108,7 +110,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	if s.refuseForeign(w, r, t) {
 		return
 	}
-	if isReserved(r.URL.Path) {
+	if config.IsReserved(r.URL.Path) {
 		noteRoute(r, "devproxy")
 		s.serveOwn(w, r, t)
 		return
@@ -140,10 +142,6 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func isReserved(p string) bool {
-	return strings.HasPrefix(p, reservedPrefix) && (len(p) == len(reservedPrefix) || p[len(reservedPrefix)] == '/')
-}
-
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request, cause, fix string) {
 	noteOutcome(r, cause)
 	s.writeProblem(w, r, s.pages.notFound, problem{Status: http.StatusNotFound, Cause: cause, Fix: fix, Routes: s.table.Load().cfg.RoutePaths()})
@@ -153,7 +151,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, cause, fix str
 // table stays in place. Requests already running finish on the table they
 // started with; upstream connection pools and hijacked connections
 // (WebSockets) are shared by all tables and left alone.
-func (s *Server) Apply(cfg *Config) error {
+func (s *Server) Apply(cfg *config.Config) error {
 	t, err := s.compileTable(cfg)
 	if err != nil {
 		return err

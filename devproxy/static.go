@@ -8,6 +8,8 @@ import (
 	"os"
 	"path"
 	"strings"
+
+	"github.com/devproxy/devproxy/devproxy/config"
 )
 
 // staticHandler serves a built frontend from a directory.
@@ -22,7 +24,7 @@ type staticHandler struct {
 	notFound func(w http.ResponseWriter, r *http.Request, cause, fix string)
 }
 
-func newStaticHandler(fe Frontend, notFound func(http.ResponseWriter, *http.Request, string, string)) (*staticHandler, error) {
+func newStaticHandler(fe config.Frontend, notFound func(http.ResponseWriter, *http.Request, string, string)) (*staticHandler, error) {
 	dir := fe.Static
 	root, err := os.OpenRoot(dir)
 	if err != nil {

@@ -1,6 +1,7 @@
 package devproxy
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"net"
@@ -58,7 +59,7 @@ func rawGet(t *testing.T, addr, target string, headers ...string) (status int, b
 	}
 	defer conn.Close()
 	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n%s\r\n", target, addr, strings.Join(headers, ""))
-	res, err := http.ReadResponse(bufioReader(conn), nil)
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

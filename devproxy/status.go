@@ -5,6 +5,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"time"
+
+	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/internal/web"
+	"github.com/devproxy/devproxy/devproxy/process"
 )
 
 // routeStatus is one row of the status page's route table.
@@ -18,36 +22,36 @@ type routeStatus struct {
 }
 
 type statusReport struct {
-	Version     string          `json:"version"`
-	Config      string          `json:"config"`
-	ConfigError string          `json:"config_error,omitempty"`
-	Frontend    string          `json:"frontend"`
-	Routes      []routeStatus   `json:"routes"`
-	Processes   []processStatus `json:"processes"`
-	Uptime      string          `json:"uptime"`
+	Version     string           `json:"version"`
+	Config      string           `json:"config"`
+	ConfigError string           `json:"config_error,omitempty"`
+	Frontend    string           `json:"frontend"`
+	Routes      []routeStatus    `json:"routes"`
+	Processes   []process.Status `json:"processes"`
+	Uptime      string           `json:"uptime"`
 }
 
 // serveOwn answers devproxy's reserved paths; they are never proxied.
 func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, t *table) {
 	switch r.URL.Path {
-	case reservedPrefix + "/status.json":
+	case config.ReservedPrefix + "/status.json":
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(s.statusReport(r.Context(), t))
-	case reservedPrefix + "/feed":
+	case config.ReservedPrefix + "/feed":
 		s.serveFeed(w, r)
-	case reservedPrefix + "/status.js":
+	case config.ReservedPrefix + "/status.js":
 		w.Header().Set("Cache-Control", "no-store")
 		http.ServeFileFS(w, r, s.assets, "status.js")
-	case reservedPrefix:
-		http.Redirect(w, r, reservedPrefix+"/", http.StatusFound) // status.js and the feed are relative to the slash
-	case reservedPrefix + "/":
+	case config.ReservedPrefix:
+		http.Redirect(w, r, config.ReservedPrefix+"/", http.StatusFound) // status.js and the feed are relative to the slash
+	case config.ReservedPrefix + "/":
 		w.Header().Set("Cache-Control", "no-store")
 		http.ServeFileFS(w, r, s.assets, "status.html")
 	default:
-		s.notFound(w, r, r.URL.Path+" is not a devproxy page", "the status page is at "+reservedPrefix+"/")
+		s.notFound(w, r, r.URL.Path+" is not a devproxy page", "the status page is at "+config.ReservedPrefix+"/")
 	}
 }
 
@@ -74,9 +78,9 @@ func (s *Server) statusReport(ctx context.Context, t *table) statusReport {
 	for i, rt := range routes {
 		addrs[i] = rt.addr
 	}
-	rep.Processes = []processStatus{}
+	rep.Processes = []process.Status{}
 	if sv := s.processes.Load(); sv != nil {
-		rep.Processes = sv.status()
+		rep.Processes = sv.Status()
 	}
 	probed := s.probe.check(ctx, addrs)
 	rep.Routes = []routeStatus{}
@@ -89,20 +93,16 @@ func (s *Server) statusReport(ctx context.Context, t *table) statusReport {
 }
 
 // ShowProcesses lists sv's commands on the status page.
-func (s *Server) ShowProcesses(sv *Supervisor) {
+func (s *Server) ShowProcesses(sv *process.Supervisor) {
 	s.processes.Store(sv)
-	if sv == nil {
-		return
-	}
 	// A backend that devproxy started and that exited is not restarting:
 	// requests to it fail at once instead of waiting out the retry hold.
-	onExit := func(readyAddr string) {
+	sv.OnExit(func(readyAddr string) {
 		t := s.table.Load()
 		for _, rt := range append(t.routes, t.front) {
-			if rt != nil && sameLocalAddr(rt.addr, readyAddr) {
+			if rt != nil && web.SameLocalAddr(rt.addr, readyAddr) {
 				s.health.gaveUp(rt.addr)
 			}
 		}
-	}
-	sv.onExit.Store(&onExit)
+	})
 }

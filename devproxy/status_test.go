@@ -8,11 +8,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/process"
+	"github.com/devproxy/devproxy/internal/testkit"
 )
 
 func TestStatusJSONReportsHealth(t *testing.T) {
 	backend := echoBackend(t)
-	dead := freeAddr(t)
+	dead := testkit.FreeAddr(t)
 	p := startProxy(t, fmt.Sprintf(`
 [frontend]
 dev_server = "http://%s"
@@ -25,7 +29,7 @@ dev_server = "http://%s"
 	}
 	res.Body.Close()
 
-	res, err = http.Get(p.URL + reservedPrefix + "/status.json")
+	res, err = http.Get(p.URL + config.ReservedPrefix + "/status.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,9 +55,9 @@ func TestStatusPageAndScriptServed(t *testing.T) {
 	for _, tt := range []struct {
 		name, path, ctype string
 	}{
-		{"page", reservedPrefix + "/", "text/html; charset=utf-8"},
-		{"page without slash", reservedPrefix, "text/html; charset=utf-8"},
-		{"script", reservedPrefix + "/status.js", "text/javascript; charset=utf-8"},
+		{"page", config.ReservedPrefix + "/", "text/html; charset=utf-8"},
+		{"page without slash", config.ReservedPrefix, "text/html; charset=utf-8"},
+		{"script", config.ReservedPrefix + "/status.js", "text/javascript; charset=utf-8"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			res, err := http.Get(p.URL + tt.path)
@@ -69,12 +73,12 @@ func TestStatusPageAndScriptServed(t *testing.T) {
 }
 
 func TestStatusJSONListsProcesses(t *testing.T) {
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	sv := startReadyAndFailedProcesses(t, "web", addr, "api", "exit 3")
 
 	p := startProxy(t, "[routes]\n\"/api\" = \"http://127.0.0.1:1\"\n")
 	p.ShowProcesses(sv)
-	res, err := http.Get(p.URL + reservedPrefix + "/status.json")
+	res, err := http.Get(p.URL + config.ReservedPrefix + "/status.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,19 +98,19 @@ func TestStatusJSONListsProcesses(t *testing.T) {
 
 // startReadyAndFailedProcesses starts a helper dev server listening on
 // addr (ready) and a command that fails at once, and waits for both.
-func startReadyAndFailedProcesses(t *testing.T, readyName, addr, failName, failCommand string) *Supervisor {
+func startReadyAndFailedProcesses(t *testing.T, readyName, addr, failName, failCommand string) *process.Supervisor {
 	t.Helper()
-	cmd, env := helperCommand(t, addr)
-	rec := newLogRecorder()
-	sv, err := StartProcesses([]Process{
+	cmd, env := testkit.ListenCommand(t, addr)
+	rec := testkit.NewLogRecorder()
+	sv, err := process.Start([]config.Process{
 		{Name: readyName, Command: cmd, Env: env, Ready: addr},
 		{Name: failName, Command: failCommand},
-	}, newSyncBuffer(), false, slog.New(rec))
+	}, testkit.NewBuffer(), false, slog.New(rec))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(sv.Stop)
-	rec.wait(t, "process ready", 10*time.Second)
-	rec.wait(t, "process exited; devproxy keeps running and will not restart it", 10*time.Second)
+	rec.Wait(t, "process ready", 10*time.Second)
+	rec.Wait(t, "process exited; devproxy keeps running and will not restart it", 10*time.Second)
 	return sv
 }

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/devproxy/devproxy/devproxy/internal/web"
 )
 
 const (
@@ -67,10 +69,8 @@ func (ts *transports) closeIdle() {
 
 type retryKey struct{}
 
-// dialer connects to backends. It treats localhost as both loopback
-// addresses whatever the resolver says (RFC 6761), so a backend listening
-// only on ::1 or only on 127.0.0.1 works (Node's "ECONNREFUSED ::1"), and it
-// holds a refused dial for a backend that is restarting.
+// dialer connects to backends: localhost as both loopback addresses
+// (web.DialLocal), and a refused dial held while a backend restarts.
 type dialer struct {
 	net    net.Dialer
 	health *health
@@ -116,26 +116,7 @@ func (d *dialer) dialContext(ctx context.Context, network, addr string) (net.Con
 }
 
 func (d *dialer) dialOnce(ctx context.Context, network, addr string) (net.Conn, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil || !isLocalhostName(host) {
-		return d.net.DialContext(ctx, network, addr)
-	}
-	// Try IPv4 first, then IPv6: a refused loopback dial fails in microseconds.
-	conn, err4 := d.net.DialContext(ctx, "tcp4", net.JoinHostPort("127.0.0.1", port))
-	if err4 == nil {
-		return conn, nil
-	}
-	conn, err6 := d.net.DialContext(ctx, "tcp6", net.JoinHostPort("::1", port))
-	if err6 == nil {
-		return conn, nil
-	}
-	return nil, err4
-}
-
-// isLocalhostName reports whether host is a loopback name (localhost,
-// *.localhost), as opposed to a loopback IP address.
-func isLocalhostName(host string) bool {
-	return isLoopbackHost(host) && net.ParseIP(host) == nil
+	return web.DialLocal(ctx, &d.net, network, addr)
 }
 
 func isRefused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }

@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/internal/web"
 )
 
 // After the handshake devproxy relays WebSocket bytes untouched: the
@@ -27,28 +30,9 @@ import (
 // viteHMRProtocol is the subprotocol Vite's client asks for on its HMR socket.
 const viteHMRProtocol = "vite-hmr"
 
-// isUpgrade reports whether r asks to switch protocols (a WebSocket
-// handshake). Any method counts, as it does for httputil.ReverseProxy,
-// so no upgrade the proxy would relay escapes the Origin check.
-func isUpgrade(r *http.Request) bool {
-	return headerHasToken(r.Header, "Connection", "upgrade") && r.Header.Get("Upgrade") != ""
-}
-
 // isViteHMR reports whether r is the handshake of Vite's HMR client.
 func isViteHMR(r *http.Request) bool {
-	return isUpgrade(r) && headerHasToken(r.Header, "Sec-WebSocket-Protocol", viteHMRProtocol)
-}
-
-// headerHasToken reports whether a comma-separated header contains token (case-insensitive).
-func headerHasToken(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
-		for _, t := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
+	return web.IsUpgrade(r) && web.HeaderHasToken(r.Header, "Sec-WebSocket-Protocol", viteHMRProtocol)
 }
 
 // originPolicy is what one route's WebSocket handshakes are checked against,
@@ -61,10 +45,10 @@ type originPolicy struct {
 
 // newOriginPolicy picks the route's own allowed_origins when it has the key
 // (even an empty list), else the top-level list.
-func newOriginPolicy(cfg *Config, rc Route, isFrontend bool) originPolicy {
+func newOriginPolicy(cfg *config.Config, rc config.Route, isFrontend bool) originPolicy {
 	p := originPolicy{allowed: cfg.AllowedOrigins, key: "allowed_origins"}
 	if rc.AllowedOrigins != nil && !isFrontend {
-		p.allowed, p.key = rc.AllowedOrigins, displayKey([]string{"routes", rc.Path, "allowed_origins"})
+		p.allowed, p.key = rc.AllowedOrigins, config.DisplayKey([]string{"routes", rc.Path, "allowed_origins"})
 	}
 	if host, _, err := net.SplitHostPort(cfg.Listen); err == nil {
 		if ip := net.ParseIP(host); host != "" && (ip == nil || !ip.IsUnspecified()) {
@@ -90,12 +74,12 @@ func (s *Server) allowUpgrade(w http.ResponseWriter, r *http.Request, rt *route)
 	}
 	p := rt.origins
 	fix := fmt.Sprintf("%s = [%q]", p.key, origin)
-	if norm, ok := normalizeOrigin(origin); !ok {
+	if norm, ok := web.NormalizeOrigin(origin); !ok {
 		fix = "" // "null" (sandboxed and file:// pages) or not an origin at all: nothing to list
 	} else if norm != origin {
 		fix = "" // not how a browser spells an origin (RFC 6454 §6.1), so not a browser
 	}
-	attrs := []any{"origin", origin, "route", rt.name, "path", r.URL.Path, "config_key", p.key}
+	attrs := []any{"origin", origin, "route", rt.name, "path", r.URL.Path, "key", p.key}
 	if fix != "" {
 		attrs = append(attrs, "fix", fix)
 	}
@@ -142,7 +126,7 @@ func (p originPolicy) ownOrigin(r *http.Request, origin string) bool {
 			if h == "" {
 				continue
 			}
-			own, _ := normalizeOrigin(scheme + net.JoinHostPort(h, port)) // drops :80 / :443 as browsers do
+			own, _ := web.NormalizeOrigin(scheme + net.JoinHostPort(h, port)) // drops :80 / :443 as browsers do
 			if origin == own {
 				return true
 			}

@@ -19,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/internal/web"
+	"github.com/devproxy/devproxy/internal/testkit"
 	"github.com/gorilla/websocket"
 )
 
@@ -162,7 +165,7 @@ type wsProxy struct {
 // until the test ends.
 func startWSProxy(t testing.TB, configText string, args ...any) *wsProxy {
 	t.Helper()
-	cfg, err := Parse("devproxy.toml", []byte(fmt.Sprintf(configText, args...)), nil)
+	cfg, err := config.Parse("devproxy.toml", []byte(fmt.Sprintf(configText, args...)), nil)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
@@ -442,7 +445,7 @@ allowed_origins = ["*"]
 			}
 			if len(tt.origins) == 1 {
 				fix := fmt.Sprintf("%s = [%q]", tt.key, tt.origins[0])
-				norm, ok := normalizeOrigin(tt.origins[0])
+				norm, ok := web.NormalizeOrigin(tt.origins[0])
 				if canAllow := ok && norm == tt.origins[0]; strings.Contains(string(body), fix) != canAllow {
 					t.Errorf("403 body offers fix %s: %v, want %v:\n%s", fix, !canAllow, canAllow, body)
 				}
@@ -697,7 +700,7 @@ dev_server = "http://localhost:5173"
 [routes."/_next"]
 target = "http://localhost:8081"
 `
-	cfg, err := Parse("devproxy.toml", []byte(text), nil)
+	cfg, err := config.Parse("devproxy.toml", []byte(text), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -718,7 +721,7 @@ target = "http://localhost:8081"
 		}
 	}
 
-	cfg, err = Parse("devproxy.toml", []byte(strings.Replace(text, "[frontend]\ndev_server = \"http://localhost:5173\"\n", "", 1)), nil)
+	cfg, err = config.Parse("devproxy.toml", []byte(strings.Replace(text, "[frontend]\ndev_server = \"http://localhost:5173\"\n", "", 1)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -734,7 +737,7 @@ func TestWebSocketReloadKeepsShutdownClosesConnections(t *testing.T) {
 	c, _ := dialWS(t, wsDialer, p.url("/ws"), nil)
 	echo(t, c, websocket.TextMessage, []byte("before reload"))
 
-	cfg, err := Parse("devproxy.toml", []byte(fmt.Sprintf("[routes]\n\"/other\" = %q\n", other.URL)), nil)
+	cfg, err := config.Parse("devproxy.toml", []byte(fmt.Sprintf("[routes]\n\"/other\" = %q\n", other.URL)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -790,7 +793,7 @@ func TestWebSocketNoGoroutineLeak(t *testing.T) {
 // for several polls (bounded), so the baseline excludes goroutines still exiting.
 func stableGoroutines() int {
 	n, same := runtime.NumGoroutine(), 0
-	pollUntil(2*time.Second, func() bool {
+	testkit.PollUntil(2*time.Second, func() bool {
 		if m := runtime.NumGoroutine(); m == n {
 			same++
 		} else {
@@ -805,7 +808,7 @@ func stableGoroutines() int {
 // returning the last count; goroutines exit asynchronously after a close.
 func settledGoroutines(ok func(int) bool, timeout time.Duration) int {
 	n := runtime.NumGoroutine()
-	pollUntil(timeout, func() bool {
+	testkit.PollUntil(timeout, func() bool {
 		n = runtime.NumGoroutine()
 		return ok(n)
 	})

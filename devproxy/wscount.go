@@ -17,17 +17,17 @@ type wsCountingConn struct {
 
 func (c *wsCountingConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
-	c.in.feed(b[:n])
+	c.in.count(b[:n])
 	return n, err
 }
 
 func (c *wsCountingConn) Write(b []byte) (int, error) {
 	n, err := c.Conn.Write(b)
-	c.out.feed(b[:n])
+	c.out.count(b[:n])
 	return n, err
 }
 
-// frameCounter follows one direction of a WebSocket stream. feed is only
+// frameCounter follows one direction of a WebSocket stream. count is only
 // ever called from one goroutine (each relay direction has one copier);
 // messages is read by others.
 type frameCounter struct {
@@ -38,7 +38,7 @@ type frameCounter struct {
 	messages atomic.Int64
 }
 
-func (fc *frameCounter) feed(b []byte) {
+func (fc *frameCounter) count(b []byte) {
 	for len(b) > 0 {
 		if fc.skip > 0 {
 			n := min(uint64(len(b)), fc.skip)
@@ -57,7 +57,7 @@ func (fc *frameCounter) feed(b []byte) {
 			case 127:
 				fc.need += 8
 			}
-			if fc.hdr[1]&0x80 != 0 { // masked: browser-to-server frames
+			if fc.hdr[1]&0x80 != 0 { // web.Masked: browser-to-server frames
 				fc.need += 4
 			}
 		}

@@ -46,7 +46,7 @@ func TestFrameCounter(t *testing.T) {
 		var fc frameCounter
 		for rest := stream; len(rest) > 0; {
 			n := min(chunk, len(rest))
-			fc.feed(rest[:n])
+			fc.count(rest[:n])
 			rest = rest[n:]
 		}
 		if got := fc.messages.Load(); got != 3 {

@@ -1,0 +1,163 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+
+	"github.com/devproxy/devproxy/devproxy/config"
+)
+
+// Options are what the command line runs with.
+type Options struct {
+	// Stdout receives the banner, logs and command output; Stderr usage
+	// and errors.
+	Stdout, Stderr io.Writer
+	// Assets holds the static/ pages.
+	Assets fs.FS
+	// IsTerminal reports whether Stdout is a terminal (for colour); nil means it is not.
+	IsTerminal func() bool
+}
+
+// Exit statuses.
+const (
+	exitOK     = 0
+	exitFailed = 1 // check found errors, doctor found a blocked call
+	exitUsage  = 2 // bad flags or a bad config at startup
+)
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, c Options, args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the proxy (the default when no command is given)", runServe},
+		{"check", "validate devproxy.toml and print the route table", runCheck},
+		{"which", "explain where a URL path would be sent, without sending it", runWhich},
+		{"init", "write a devproxy.toml for the project in the current directory", runInit},
+		{"demo", "run a built-in demo: a page, an API and devproxy in front of both", runDemo},
+		{"doctor", "explain what the browser will say about a cross-origin call", runDoctor},
+		{"version", "print the version", runVersion},
+	}
+}
+
+// Main runs the devproxy command line with args (without the program name)
+// and returns the process exit status.
+func Main(ctx context.Context, args []string, c Options) int {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		for _, cmd := range commands() {
+			if cmd.name == args[0] {
+				return cmd.run(ctx, c, args[1:])
+			}
+		}
+		fmt.Fprintf(c.Stderr, "devproxy: unknown command %q\n\n", args[0])
+		usage(c.Stderr)
+		return exitUsage
+	}
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		usage(c.Stdout)
+		return exitOK
+	}
+	return runServe(ctx, c, args)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "devproxy: one origin for your frontend and its backends; no CORS, cookies that stick.")
+	fmt.Fprintln(w, "\nUsage:\n  devproxy [command] [flags]\n\nCommands:")
+	for _, cmd := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", cmd.name, cmd.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'devproxy COMMAND --help' for a command's flags.")
+}
+
+// newFlagSet returns a FlagSet whose usage names the command and its summary.
+func newFlagSet(c Options, name, argsUsage, summary string) *flag.FlagSet {
+	fs := flag.NewFlagSet("devproxy "+name, flag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: devproxy %s %s\n\n%s\n\nFlags:\n", name, argsUsage, summary)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args and returns ok=false with the exit status to use.
+func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitUsage, false
+	}
+	return 0, true
+}
+
+// loadConfig reads the config and prints its errors, telling a user with no
+// config what to do next.
+func loadConfig(c Options, path string, explicit bool) (*config.Config, bool) {
+	cfg, err := config.Load(path)
+	if err == nil {
+		return cfg, true
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		if explicit {
+			fmt.Fprintf(c.Stderr, "devproxy: config %s does not exist\n", path)
+		} else {
+			fmt.Fprintf(c.Stderr, "devproxy: no %s in this directory.\n  devproxy init   writes a starter config\n  devproxy demo   shows devproxy working with a built-in page and API\n", config.DefaultFile)
+		}
+		return nil, false
+	}
+	fmt.Fprintln(c.Stderr, err)
+	var ces config.Errors
+	if errors.As(err, &ces) {
+		fmt.Fprintf(c.Stderr, "devproxy: %d error(s) in %s\n", len(ces), path)
+	}
+	return nil, false
+}
+
+// parseInterspersed parses flags that may come before or after the
+// positional arguments ("devproxy which /api --host x") and returns the
+// positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
+	for len(args) > 0 { // each round consumes at least one argument
+		if code, ok := parseFlags(fs, args); !ok {
+			return nil, code, false
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	return pos, 0, true
+}
+
+// noArgs parses flags for a command that takes no positional arguments.
+func noArgs(fs *flag.FlagSet, name string, args []string) (int, bool) {
+	pos, code, ok := parseInterspersed(fs, args)
+	if !ok {
+		return code, false
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(fs.Output(), "devproxy %s: unexpected argument %q\n", name, pos[0])
+		fs.Usage()
+		return exitUsage, false
+	}
+	return 0, true
+}
+
+func configFlag(fs *flag.FlagSet) *string {
+	return fs.String("config", config.DefaultFile, "the config file")
+}
+
+func explicitFlag(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}

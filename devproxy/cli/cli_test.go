@@ -1,0 +1,227 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/internal/testkit"
+)
+
+// runCLI runs the command line in dir and returns exit status, stdout, stderr.
+func runCLI(t *testing.T, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	assets := os.DirFS(staticDir(t))
+	t.Chdir(dir)
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), args, Options{Stdout: &out, Stderr: &errb, Assets: assets})
+	return code, out.String(), errb.String()
+}
+
+// staticDir is the absolute path of static/; call it before t.Chdir.
+func staticDir(t *testing.T) string {
+	t.Helper()
+	abs, err := filepath.Abs(filepath.Join("..", "..", "static"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCheckValidPrintsTable(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "devproxy.toml"), `
+[frontend]
+dev_server = "http://localhost:5173"
+[routes]
+"/api" = "http://localhost:8080"
+[routes."/auth"]
+target = "http://localhost:9000"
+strip_prefix = true
+`)
+	code, out, errOut := runCLI(t, dir, "check")
+	if code != 0 {
+		t.Fatalf("check exit %d, stderr %s", code, errOut)
+	}
+	for _, want := range []string{"/api", "→ http://localhost:8080", "/auth", "[strip_prefix]", "(everything else)  → dev server http://localhost:5173", "devproxy.toml is valid"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestCheckInvalidExits1WithPositions(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "devproxy.toml"), "[routes.\"/api\"]\ntaget = \"http://localhost:8080\"\n")
+	code, _, errOut := runCLI(t, dir, "check")
+	if code != 1 {
+		t.Errorf("check exit %d, want 1", code)
+	}
+	if !strings.Contains(errOut, `devproxy.toml:2:1: unknown key routes."/api".taget (did you mean "target"?)`) {
+		t.Errorf("stderr lacks the positioned error:\n%s", errOut)
+	}
+}
+
+func TestServeBadConfigExits2(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "devproxy.toml"), "listen = \"0.0.0.0:3000\"\n[routes]\n\"/api\" = \"http://localhost:1\"\n")
+	code, _, errOut := runCLI(t, dir)
+	if code != 2 || !strings.Contains(errOut, "devproxy.toml:1:10:") {
+		t.Errorf("serve with bad config: exit %d stderr %q, want 2 and a positioned error", code, errOut)
+	}
+}
+
+func TestServeWithoutConfigSaysWhatToDo(t *testing.T) {
+	code, _, errOut := runCLI(t, t.TempDir())
+	if code != 2 || !strings.Contains(errOut, "devproxy init") || !strings.Contains(errOut, "devproxy demo") {
+		t.Errorf("exit %d stderr %q", code, errOut)
+	}
+}
+
+func TestInitWritesStarterAndNeverOverwrites(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := runCLI(t, dir, "init")
+	if code != 0 || !strings.Contains(out, "wrote devproxy.toml") {
+		t.Fatalf("init: exit %d out %q err %q", code, out, errOut)
+	}
+	if _, err := config.Load(filepath.Join(dir, "devproxy.toml")); err != nil {
+		t.Errorf("starter config does not load: %v", err)
+	}
+	writeFile(t, filepath.Join(dir, "devproxy.toml"), "# mine\n")
+	code, _, errOut = runCLI(t, dir, "init")
+	got, _ := os.ReadFile(filepath.Join(dir, "devproxy.toml"))
+	if code != 1 || string(got) != "# mine\n" || !strings.Contains(errOut, "already exists") {
+		t.Errorf("second init: exit %d, file %q, stderr %q", code, got, errOut)
+	}
+}
+
+func TestWhichExplainsRouting(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("DEVPROXY_TEST_TOKEN", "abcdefghijklmnop")
+	writeFile(t, filepath.Join(dir, "devproxy.toml"), `
+listen = "localhost:3000"
+[frontend]
+dev_server = "http://localhost:5173"
+[routes."/api"]
+target = "http://localhost:8080/v1"
+strip_prefix = true
+headers = { "Authorization" = "Bearer ${DEVPROXY_TEST_TOKEN}" }
+[routes."/gh"]
+target = "https://api.github.com"
+change_origin = true
+`)
+	tests := []struct {
+		path  string
+		wants []string
+	}{
+		{"/api/users?id=1", []string{"route    /api  (devproxy.toml:5)", "upstream http://localhost:8080/v1/users?id=1", "Host     localhost:3000", "Authorization: •••"}},
+		{"/gh/repos", []string{"upstream https://api.github.com/gh/repos", "Host     api.github.com"}},
+		{"/src/main.ts", []string{"route    frontend dev server", "upstream http://localhost:5173/src/main.ts", "Host     localhost:5173"}},
+		{"/__devproxy/", []string{"served by devproxy itself"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			code, out, errOut := runCLI(t, dir, "which", tt.path)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			for _, want := range tt.wants {
+				if !strings.Contains(out, want) {
+					t.Errorf("which %s lacks %q:\n%s", tt.path, want, out)
+				}
+			}
+			if strings.Contains(out, "abcdefghijklmnop") {
+				t.Errorf("which printed a secret from the environment:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestUsageAndVersion(t *testing.T) {
+	dir := t.TempDir()
+	code, out, _ := runCLI(t, dir, "--help")
+	if code != 0 || !strings.Contains(out, "doctor") || !strings.Contains(out, "which") {
+		t.Errorf("--help: exit %d\n%s", code, out)
+	}
+	code, out, _ = runCLI(t, dir, "version")
+	if code != 0 || !strings.HasPrefix(out, "devproxy ") {
+		t.Errorf("version: exit %d %q", code, out)
+	}
+	code, _, errOut := runCLI(t, dir, "frobnicate")
+	if code != 2 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: exit %d %q", code, errOut)
+	}
+	code, _, errOut = runCLI(t, dir, "check", "--help")
+	if code != 0 || !strings.Contains(errOut, "Usage: devproxy check") {
+		t.Errorf("check --help: exit %d %q", code, errOut)
+	}
+}
+
+func TestFlagsAfterArgumentsAndStrayArguments(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "devproxy.toml"), "[routes]\n\"/api\" = \"http://localhost:8080\"\n")
+	code, out, errOut := runCLI(t, dir, "which", "/api/x", "--host", "127.0.0.1:3000")
+	if code != 0 || !strings.Contains(out, "Host     127.0.0.1:3000") {
+		t.Errorf("which with the flag after the path: exit %d\n%s%s", code, out, errOut)
+	}
+	code, _, errOut = runCLI(t, dir, "which")
+	if code != 2 || !strings.Contains(errOut, "want exactly one path") {
+		t.Errorf("which without a path: exit %d %q", code, errOut)
+	}
+	code, _, errOut = runCLI(t, dir, "check", "/api")
+	if code != 2 || !strings.Contains(errOut, `unexpected argument "/api"`) {
+		t.Errorf("check with a stray argument: exit %d %q", code, errOut)
+	}
+}
+
+func TestServeListenFlagIsCheckedLikeTheKey(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "devproxy.toml"), "[routes]\n\"/api\" = \"http://localhost:8080\"\n")
+	code, _, errOut := runCLI(t, dir, "--listen", "0.0.0.0:3001")
+	if code != 2 || !strings.Contains(errOut, "not a loopback address") {
+		t.Errorf("--listen on every interface: exit %d %q", code, errOut)
+	}
+	code, _, errOut = runCLI(t, dir, "--listen", "3001")
+	if code != 2 || !strings.Contains(errOut, "is not host:port") {
+		t.Errorf("--listen without host: exit %d %q", code, errOut)
+	}
+}
+
+func TestServeListenFlagOverridesConfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "devproxy.toml")
+	writeFile(t, path, "listen = \"localhost:3999\"\n[routes]\n\"/api\" = \"http://localhost:8080\"\n")
+	out, errOut := testkit.NewBuffer(), testkit.NewBuffer()
+	ctx, cancel := context.WithCancel(context.Background())
+	exited := make(chan int, 1)
+	go func() { // exits when ctx is cancelled
+		exited <- Main(ctx, []string{"--config", path, "--listen", "127.0.0.1:0"}, Options{Stdout: out, Stderr: errOut, Assets: os.DirFS("../../static")})
+	}()
+	m := out.WaitFor(t, regexp.MustCompile(`→  (http://127\.0\.0\.1:\d+/)`))
+	res, err := http.Get(m[1] + "__devproxy/status.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	cancel()
+	if code := <-exited; code != 0 || res.StatusCode != 200 {
+		t.Errorf("serve --listen: status %d, exit %d, stderr %s", res.StatusCode, code, errOut)
+	}
+}
+
+func TestMain(m *testing.M) {
+	testkit.RunHelper() // serve tests run this binary as a stand-in dev server and backend
+	os.Exit(m.Run())
+}

@@ -1,0 +1,138 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+
+	"github.com/devproxy/devproxy/devproxy"
+	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/process"
+)
+
+func runServe(ctx context.Context, c Options, args []string) int {
+	fs := newFlagSet(c, "serve", "[flags] [-- dev server command]",
+		"Serve the frontend and routes from devproxy.toml. After --, a command that starts the dev server\n(it replaces [frontend] command): devproxy -- npm run dev")
+	path := configFlag(fs)
+	listen := fs.String("listen", "", "address to serve on, instead of the config's listen (e.g. localhost:3001)")
+	quiet := fs.Bool("quiet", false, "log warnings and errors only, not every request")
+	verbose := fs.Bool("v", false, "verbose: debug logs")
+	format := fs.String("log-format", "text", "log format: text or json")
+	open := fs.Bool("open", false, "open the browser at devproxy's URL once it listens")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	devCommand, ok := commandAfterDashes(c, args, fs.Args())
+	if !ok {
+		return exitUsage
+	}
+	log, closeLog, err := newLogger(c, *format, *quiet, *verbose)
+	if err != nil {
+		fmt.Fprintln(c.Stderr, "devproxy:", err)
+		return exitUsage
+	}
+	defer closeLog()
+	warnLowFileLimit(log)
+	cfg, ok := loadConfig(c, *path, explicitFlag(fs, "config"))
+	if !ok {
+		return exitUsage
+	}
+	if *listen != "" {
+		if problem := config.CheckListenAddr(*listen, cfg.AllowRemote); problem != "" {
+			fmt.Fprintf(c.Stderr, "devproxy: --listen %s\n", problem)
+			return exitUsage
+		}
+	}
+	if devCommand != "" && cfg.Frontend.DevServer == "" {
+		fmt.Fprintf(c.Stderr, "devproxy: -- %s: %s has no [frontend] dev_server, so devproxy cannot know where the dev server listens\n    fix:  [frontend]\n          dev_server = \"http://localhost:5173\"\n", devCommand, cfg.File)
+		return exitUsage
+	}
+	cfg.Override(config.Overrides{Listen: *listen, DevCommand: devCommand})
+	srv, err := devproxy.New(devproxy.Options{Config: cfg, Assets: c.Assets, Logger: log, Version: Version()})
+	if err != nil {
+		fmt.Fprintln(c.Stderr, "devproxy:", err)
+		return exitUsage
+	}
+	lns, err := devproxy.Listen(cfg.Listen)
+	if err != nil {
+		fmt.Fprintln(c.Stderr, "devproxy:", err)
+		return exitUsage
+	}
+	printBanner(c.Stdout, cfg, lns)
+	color := c.IsTerminal != nil && c.IsTerminal() && os.Getenv("NO_COLOR") == ""
+	procOut := c.Stdout
+	if *format == "json" {
+		procOut = c.Stderr // keep stdout JSON for the tools that read it
+	}
+	procs, err := process.Start(cfg.Commands(), procOut, color, log)
+	if err != nil {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		fmt.Fprintln(c.Stderr, "devproxy:", err)
+		return exitFailed
+	}
+	// Stopped on every way out of runServe, so no dev server outlives devproxy.
+	defer procs.Stop()
+	srv.ShowProcesses(procs)
+	if *open {
+		openBrowser(devproxy.URL(cfg.Listen, lns), log)
+	}
+	wctx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() { // exits when wctx is done, or at once if the watch cannot be set up
+		defer close(watched)
+		if err := srv.Watch(wctx, cfg.File); err != nil {
+			log.Warn("config changes will not be picked up; restart devproxy after editing", "err", err)
+		}
+	}()
+	err = srv.Serve(ctx, lns...)
+	stopWatch()
+	<-watched
+	if err != nil {
+		fmt.Fprintln(c.Stderr, "devproxy:", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// printBanner shows the URL to open and the route table at startup.
+func printBanner(w io.Writer, cfg *config.Config, lns []net.Listener) {
+	fmt.Fprintf(w, "devproxy %s  →  %s\n", Version(), devproxy.URL(cfg.Listen, lns))
+	if cfg.File != "" {
+		fmt.Fprintf(w, "config %s\n", cfg.File)
+	}
+	for _, warn := range cfg.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
+	printTable(w, cfg)
+}
+
+// commandAfterDashes returns the command given after "--" as one shell
+// line, quoting each word so sh -c runs exactly what was typed.
+func commandAfterDashes(c Options, args, rest []string) (string, bool) {
+	if len(rest) == 0 {
+		return "", true
+	}
+	dashes := len(args) > len(rest) && args[len(args)-len(rest)-1] == "--"
+	if !dashes {
+		fmt.Fprintf(c.Stderr, "devproxy: unexpected argument %q; to start a dev server with devproxy, put it after --: devproxy -- npm run dev\n", rest[0])
+		return "", false
+	}
+	words := make([]string, len(rest))
+	for i, w := range rest {
+		words[i] = shellQuote(w)
+	}
+	return strings.Join(words, " "), true
+}
+
+// shellQuote leaves plain words alone and single-quotes the rest.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

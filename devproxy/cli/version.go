@@ -1,0 +1,24 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+)
+
+// Version is the module version devproxy was built from.
+func Version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+func runVersion(_ context.Context, c Options, args []string) int {
+	fs := newFlagSet(c, "version", "", "Print devproxy's version.")
+	if code, ok := noArgs(fs, "version", args); !ok {
+		return code
+	}
+	fmt.Fprintf(c.Stdout, "devproxy %s\n", Version())
+	return exitOK
+}

@@ -1,0 +1,233 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// DefaultFile is the file devproxy looks for in the current directory.
+const DefaultFile = "devproxy.toml"
+
+const (
+	defaultListen  = "localhost:3000"
+	defaultTimeout = 30 * time.Second // dial + response headers; long enough for a cold backend, short enough to notice a hang
+	defaultRetry   = 5 * time.Second  // nodemon/air/cargo-watch restarts usually take 1–3 s
+)
+
+// Config is a parsed and validated devproxy.toml. Every value is resolved:
+// defaults applied, ${VAR} references expanded, relative paths made absolute.
+type Config struct {
+	// File is the path the config was read from ("" for a built-in config).
+	File string
+	// Listen is the address to serve on. "localhost:PORT" binds both
+	// 127.0.0.1 and [::1].
+	Listen string
+	// AllowRemote permits a Listen address that is not loopback.
+	AllowRemote bool
+	// AllowedOrigins are extra browser origins allowed to open WebSockets
+	// through every route. If empty, only the proxy's own origins (and
+	// handshakes without an Origin header) are accepted.
+	AllowedOrigins []string
+	// AllowedHosts are extra Host names devproxy answers to, beside
+	// localhost, *.localhost, IP addresses and the listen host; a leading
+	// dot allows subdomains (".example.test"), "*" allows any. Requests for
+	// other names are refused (DNS-rebinding protection).
+	AllowedHosts []string
+	// Retry is how long a request waits for a backend that answered recently
+	// and now refuses connections (it is restarting) before devproxy gives up.
+	Retry time.Duration
+	// Timeout is the default per-route dial + response-header timeout.
+	Timeout  time.Duration
+	Frontend Frontend
+	// Routes are sorted by path; matching uses the longest path, not this order.
+	Routes []Route
+	// Processes are the [[process]] commands devproxy runs and stops.
+	Processes []Process
+	// Overrides are the command-line settings applied over the file; a
+	// reload applies them again (see Override).
+	Overrides Overrides
+	// Warnings are accepted but risky settings, in file:line:col form.
+	Warnings []*Error
+}
+
+// Overrides are settings given on the command line instead of in the file.
+// The zero value overrides nothing.
+type Overrides struct {
+	// Listen replaces listen (serve --listen).
+	Listen string
+	// DevCommand replaces [frontend] command (devproxy -- CMD).
+	DevCommand string
+}
+
+// Override applies o over the file's settings and records it, so that a
+// reload of the file can apply it again. Check o.Listen with
+// CheckListenAddr first.
+func (c *Config) Override(o Overrides) {
+	if o.Listen != "" {
+		c.Listen = o.Listen
+	}
+	if o.DevCommand != "" {
+		c.Frontend.Command = o.DevCommand
+	}
+	c.Overrides = o
+}
+
+// Frontend is what serves every path that no route matches.
+type Frontend struct {
+	// DevServer is the URL of the frontend dev server (Vite, webpack, Next).
+	DevServer string
+	// Static is an absolute directory holding a built frontend.
+	Static string
+	// SPA serves /index.html for unknown extension-less paths (static only).
+	SPA bool
+	// Dotfiles serves files and directories whose name starts with a dot
+	// (.env, .git); off by default.
+	Dotfiles bool
+	// Command starts the dev server (sh -c, in the config file's
+	// directory). If empty, the dev server is started by someone else.
+	Command string
+}
+
+// Route forwards a path prefix to a backend.
+type Route struct {
+	// Path is the prefix, starting with "/" and without a trailing slash
+	// (except the root route "/").
+	Path string
+	// Target is the backend URL, normalised to http or https.
+	Target string
+	// StripPrefix removes Path from the request path before forwarding.
+	StripPrefix bool
+	// ChangeOrigin sends the target's Host (and, on WebSocket handshakes,
+	// its origin as Origin) instead of the browser's.
+	ChangeOrigin bool
+	// Rewrite, if set, rewrites the path after StripPrefix.
+	Rewrite *Rewrite
+	// Headers are set on every upstream request, ${VAR} already expanded.
+	Headers map[string]string
+	// SecretHeaders names the headers whose values came from the
+	// environment; logs and the status page mask them.
+	SecretHeaders map[string]bool
+	// Insecure accepts a target's self-signed TLS certificate.
+	Insecure bool
+	// Timeout bounds the wait for the backend to connect and send headers.
+	Timeout time.Duration
+	// Retry is how long a request waits for a restarting backend.
+	Retry time.Duration
+	// AllowedOrigins, if set, replaces Config.AllowedOrigins for this route.
+	AllowedOrigins []string
+	// Cookies is "rewrite" (default) or "passthrough".
+	Cookies string
+	// CORS, if set, makes devproxy answer CORS for this route itself.
+	CORS *CORS
+	// Line is where the route is defined, for messages.
+	Line int
+}
+
+// Rewrite is a regexp path rewrite applied after StripPrefix.
+type Rewrite struct {
+	From string
+	To   string
+}
+
+// CORS configures devproxy's own CORS answers for one route.
+type CORS struct {
+	// AllowOrigins are exact origins; "*" echoes any requesting origin.
+	AllowOrigins []string
+	// AllowCredentials sends Access-Control-Allow-Credentials: true.
+	AllowCredentials bool
+	AllowMethods     []string
+	// AllowHeaders; if empty, the browser's Access-Control-Request-Headers are echoed.
+	AllowHeaders []string
+	// ExposeHeaders lists response headers the page's script may read.
+	ExposeHeaders []string
+	// MaxAge in seconds; 0 means the header is not sent.
+	MaxAge int
+}
+
+// Load reads and validates the config file at path, expanding ${VAR} from
+// the process environment.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return Parse(path, data, os.LookupEnv)
+}
+
+// Parse decodes and validates config text. name is used in error messages
+// and, when it is a path, to resolve relative static directories. lookupEnv
+// expands ${VAR}; nil means no variables are set.
+// Every error it returns is a Errors.
+func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
+	if lookupEnv == nil {
+		lookupEnv = func(string) (string, bool) { return "", false }
+	}
+	var raw map[string]any
+	if _, err := toml.Decode(string(data), &raw); err != nil {
+		return nil, Errors{syntaxError(name, err)}
+	}
+	cr := &configReader{file: name, ix: indexKeys(string(data)), env: lookupEnv}
+	if name != "" {
+		abs, err := filepath.Abs(filepath.Dir(name))
+		if err == nil {
+			cr.dir = abs
+		}
+	}
+	cfg := cr.read(raw)
+	cfg.File = name
+	if len(cr.errs) > 0 {
+		cr.errs.sort()
+		return nil, cr.errs
+	}
+	return cfg, nil
+}
+
+// syntaxError turns a TOML parse error into a positioned Error.
+func syntaxError(name string, err error) *Error {
+	var perr toml.ParseError
+	if errors.As(err, &perr) {
+		line, col := max(perr.Position.Line, 1), max(perr.Position.Col, 1)
+		ce := &Error{File: name, Line: line, Col: col, Msg: "invalid TOML: " + perr.Message}
+		if perr.Usage != "" {
+			ce.Want = perr.Usage
+		}
+		ce.Excerpt = excerpt(perr)
+		return ce
+	}
+	return &Error{File: name, Line: 1, Col: 1, Msg: "invalid TOML: " + err.Error()}
+}
+
+// excerpt keeps the source lines and caret from ErrorWithPosition, without
+// its own headline (ours already says file:line:col).
+func excerpt(perr toml.ParseError) (s string) {
+	defer func() {
+		if recover() != nil { // ErrorWithPosition indexes the input; never let a message crash the parser
+			s = ""
+		}
+	}()
+	full := perr.ErrorWithPosition()
+	if i := strings.IndexByte(full, '\n'); i >= 0 {
+		return full[i+1:]
+	}
+	return ""
+}
+
+// RoutePaths returns the configured route paths, in table order.
+func (c *Config) RoutePaths() []string {
+	paths := make([]string, len(c.Routes))
+	for i, rt := range c.Routes {
+		paths[i] = rt.Path
+	}
+	return paths
+}
+
+func sortRoutes(routes []Route) {
+	sort.Slice(routes, func(i, j int) bool { return routes[i].Path < routes[j].Path })
+}

@@ -1,0 +1,474 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/devproxy/devproxy/devproxy/internal/web"
+)
+
+// The keys each table accepts; anything else is an error with a suggestion.
+var (
+	topKeys      = []string{"listen", "allow_remote", "allowed_origins", "allowed_hosts", "retry", "timeout", "frontend", "routes", "process"}
+	frontendKeys = []string{"dev_server", "static", "spa", "dotfiles", "command"}
+	routeKeys    = []string{"target", "strip_prefix", "change_origin", "rewrite", "headers", "insecure", "timeout", "retry", "allowed_origins", "cookies", "cors"}
+	rewriteKeys  = []string{"from", "to"}
+	corsKeys     = []string{"allow_origins", "allow_credentials", "allow_methods", "allow_headers", "expose_headers", "max_age"}
+)
+
+// ReservedPrefix is devproxy's own namespace (status page, live feed); it is never proxied.
+const ReservedPrefix = "/__devproxy"
+
+// IsReserved reports whether p is ReservedPrefix or a path under it.
+func IsReserved(p string) bool {
+	return strings.HasPrefix(p, ReservedPrefix) && (len(p) == len(ReservedPrefix) || p[len(ReservedPrefix)] == '/')
+}
+
+// configReader turns the generic TOML tree into a Config, collecting every
+// problem with its position instead of stopping at the first.
+type configReader struct {
+	file string
+	dir  string // directory of the config file; relative paths resolve here
+	ix   keyIndex
+	env  func(string) (string, bool)
+	errs Errors
+	cfg  *Config
+}
+
+func (cr *configReader) fail(at position, msg, want, fix string) {
+	cr.errs = append(cr.errs, &Error{File: cr.file, Line: at.Line, Col: at.Col, Msg: msg, Want: want, Fix: fix})
+}
+
+// failKey reports a problem with a key itself; failValue one with its value.
+func (cr *configReader) failKey(path []string, msg, want, fix string) {
+	cr.fail(cr.ix.lookup(path...).Key, msg, want, fix)
+}
+
+func (cr *configReader) failValue(path []string, msg, want, fix string) {
+	cr.fail(cr.ix.lookup(path...).Value, msg, want, fix)
+}
+
+func (cr *configReader) warn(path []string, msg, fix string) {
+	at := cr.ix.lookup(path...).Key
+	cr.cfg.Warnings = append(cr.cfg.Warnings, &Error{File: cr.file, Line: at.Line, Col: at.Col, Msg: msg, Fix: fix})
+}
+
+// displayKey spells a key path as the user would write it: routes."/api".target.
+func DisplayKey(path []string) string {
+	parts := make([]string, len(path))
+	for i, p := range path {
+		if p != "" && strings.IndexFunc(p, func(r rune) bool { return r > 0x7f || !isBareKeyChar(byte(r)) }) < 0 {
+			parts[i] = p
+		} else {
+			parts[i] = fmt.Sprintf("%q", p)
+		}
+	}
+	return strings.Join(parts, ".")
+}
+
+func with(path []string, key string) []string {
+	return append(append([]string(nil), path...), key)
+}
+
+// checkKeys reports every key of tbl that is not in known.
+func (cr *configReader) checkKeys(tbl map[string]any, path []string, known []string) {
+	keys := make([]string, 0, len(tbl))
+	for k := range tbl {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if contains(known, k) {
+			continue
+		}
+		msg, fix := "unknown key "+DisplayKey(with(path, k)), ""
+		if s := suggest(k, known); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+			fix = fmt.Sprintf("rename %s to %s", DisplayKey([]string{k}), s)
+		}
+		cr.failKey(with(path, k), msg, "one of: "+strings.Join(known, ", "), fix)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// tomlType names a decoded TOML value's type the way the TOML spec does.
+func tomlType(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case int64:
+		return "an integer"
+	case float64:
+		return "a float"
+	case bool:
+		return "a boolean"
+	case []any, []map[string]any:
+		return "an array"
+	case map[string]any:
+		return "a table"
+	default:
+		return "a date/time"
+	}
+}
+
+func (cr *configReader) typeErr(path []string, v any, want, fix string) {
+	cr.failValue(path, fmt.Sprintf("%s is %s", DisplayKey(path), tomlType(v)), want, fix)
+}
+
+func (cr *configReader) str(tbl map[string]any, path []string, key string) (string, bool) {
+	v, ok := tbl[key]
+	if !ok {
+		return "", false
+	}
+	s, ok := v.(string)
+	if !ok {
+		cr.typeErr(with(path, key), v, "a string", "")
+		return "", false
+	}
+	return s, true
+}
+
+func (cr *configReader) boolean(tbl map[string]any, path []string, key string, def bool) bool {
+	v, ok := tbl[key]
+	if !ok {
+		return def
+	}
+	b, ok := v.(bool)
+	if !ok {
+		cr.typeErr(with(path, key), v, "true or false (without quotes)", fmt.Sprintf("%s = %v", key, !def))
+		return def
+	}
+	return b
+}
+
+func (cr *configReader) strList(tbl map[string]any, path []string, key string) ([]string, bool) {
+	v, ok := tbl[key]
+	if !ok {
+		return nil, false
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		if s, isStr := v.(string); isStr {
+			cr.typeErr(with(path, key), v, "an array of strings", fmt.Sprintf("%s = [%q]", key, s))
+		} else {
+			cr.typeErr(with(path, key), v, "an array of strings", "")
+		}
+		return nil, false
+	}
+	out := make([]string, 0, len(arr))
+	for i, e := range arr {
+		s, ok := e.(string)
+		if !ok {
+			cr.typeErr(with(with(path, key), fmt.Sprint(i)), e, "a string", "")
+			continue
+		}
+		out = append(out, s)
+	}
+	return out, true
+}
+
+func (cr *configReader) duration(tbl map[string]any, path []string, key string, def time.Duration) time.Duration {
+	v, ok := tbl[key]
+	if !ok {
+		return def
+	}
+	want := `a duration such as "500ms", "5s" or "2m"`
+	s, ok := v.(string)
+	if !ok {
+		fix := ""
+		if n, isInt := v.(int64); isInt {
+			fix = fmt.Sprintf("%s = \"%ds\"", key, n)
+		}
+		cr.typeErr(with(path, key), v, want, fix)
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		cr.failValue(with(path, key), fmt.Sprintf("%s: %q is not a duration", DisplayKey(with(path, key)), s), want, fmt.Sprintf("%s = %q", key, def.String()))
+		return def
+	}
+	return d
+}
+
+// timeout reads a timeout key, which must be more than zero: a zero
+// timeout would fail every request at once.
+func (cr *configReader) timeout(tbl map[string]any, path []string, def time.Duration) time.Duration {
+	d := cr.duration(tbl, path, "timeout", def)
+	if d <= 0 {
+		cr.failValue(with(path, "timeout"), fmt.Sprintf("%s = %q would fail every request at once", DisplayKey(with(path, "timeout")), d),
+			"a duration above zero: how long to wait for a backend to connect and send headers", fmt.Sprintf("timeout = %q", defaultTimeout.String()))
+		return def
+	}
+	return d
+}
+
+func (cr *configReader) table(tbl map[string]any, path []string, key string) (map[string]any, bool) {
+	v, ok := tbl[key]
+	if !ok {
+		return nil, false
+	}
+	t, ok := v.(map[string]any)
+	if !ok {
+		cr.typeErr(with(path, key), v, "a table", "")
+		return nil, false
+	}
+	return t, true
+}
+
+// read builds the Config from the decoded tree.
+func (cr *configReader) read(raw map[string]any) *Config {
+	cfg := &Config{}
+	cr.cfg = cfg
+	cr.checkKeys(raw, nil, topKeys)
+
+	cfg.Listen = defaultListen
+	if s, ok := cr.str(raw, nil, "listen"); ok {
+		cfg.Listen = s
+	}
+	cfg.AllowRemote = cr.boolean(raw, nil, "allow_remote", false)
+	cr.checkListen(cfg)
+	cfg.AllowedOrigins = cr.origins(raw, nil, "allowed_origins")
+	cfg.AllowedHosts = cr.hosts(raw, nil, "allowed_hosts")
+	cfg.Retry = cr.duration(raw, nil, "retry", defaultRetry)
+	cfg.Timeout = cr.timeout(raw, nil, defaultTimeout)
+
+	if fe, ok := cr.table(raw, nil, "frontend"); ok {
+		cr.readFrontend(fe, &cfg.Frontend)
+	}
+	if routes, ok := cr.table(raw, nil, "routes"); ok {
+		cr.readRoutes(routes, cfg)
+	}
+	cr.readProcesses(raw, cfg)
+	if cfg.Frontend.DevServer == "" && cfg.Frontend.Static == "" && len(cfg.Routes) == 0 && len(cr.errs) == 0 {
+		cr.fail(position{1, 1}, "nothing to serve: no [frontend] and no [routes]",
+			"a [frontend] with dev_server or static, and/or routes",
+			"[frontend]\n          dev_server = \"http://localhost:5173\"")
+	}
+	return cfg
+}
+
+func (cr *configReader) checkListen(cfg *Config) {
+	path := []string{"listen"}
+	host, port, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		cr.failValue(path, fmt.Sprintf("listen %q is not host:port", cfg.Listen), "an address such as \"localhost:3000\"", `listen = "localhost:3000"`)
+		return
+	}
+	if !web.IsPort(port) {
+		cr.failValue(path, fmt.Sprintf("listen %q: port %q is not a number from 0 to 65535", cfg.Listen, port), "", `listen = "localhost:3000"`)
+		return
+	}
+	if web.IsLoopbackHost(host) || cfg.AllowRemote {
+		return
+	}
+	what := "host " + host
+	if host == "" {
+		what = "every network interface"
+	}
+	cr.failValue(path, fmt.Sprintf("listen %q binds %s, which other machines can reach", cfg.Listen, what),
+		"a loopback address (localhost, 127.0.0.1, [::1]), or allow_remote = true to expose your backends on purpose",
+		fmt.Sprintf("listen = %q", net.JoinHostPort("localhost", port)))
+}
+
+// checkListenAddr is the listen check for an address given on the command
+// line; it returns what is wrong, or "".
+func CheckListenAddr(addr string, allowRemote bool) string {
+	host, port, err := net.SplitHostPort(addr)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("%q is not host:port, e.g. localhost:3001", addr)
+	case !web.IsPort(port):
+		return fmt.Sprintf("%q: port %q is not a number from 0 to 65535", addr, port)
+	case !web.IsLoopbackHost(host) && !allowRemote:
+		return fmt.Sprintf("%q is not a loopback address; exposing your backends to the network needs allow_remote = true in the config", addr)
+	}
+	return ""
+}
+
+func (cr *configReader) readFrontend(fe map[string]any, out *Frontend) {
+	path := []string{"frontend"}
+	cr.checkKeys(fe, path, frontendKeys)
+	if s, ok := cr.str(fe, path, "dev_server"); ok {
+		out.DevServer = cr.target(with(path, "dev_server"), s, "dev_server = %q")
+	}
+	if s, ok := cr.str(fe, path, "static"); ok {
+		out.Static = cr.staticDir(with(path, "static"), s)
+	}
+	out.SPA = cr.boolean(fe, path, "spa", true)
+	out.Dotfiles = cr.boolean(fe, path, "dotfiles", false)
+	if s, ok := cr.str(fe, path, "command"); ok {
+		out.Command = s
+		if _, set := fe["dev_server"]; !set {
+			cr.failKey(with(path, "command"), "[frontend] command needs dev_server: devproxy waits for it and forwards to it",
+				"the URL the command serves on", "dev_server = \"http://localhost:5173\"")
+		}
+	}
+	if _, set := fe["dev_server"]; set {
+		if _, both := fe["static"]; both {
+			cr.failKey(with(path, "static"), "[frontend] has both dev_server and static",
+				"exactly one: dev_server to forward to a running dev server, static to serve a build directory",
+				"remove one of them")
+		}
+		if _, dot := fe["dotfiles"]; dot {
+			cr.failKey(with(path, "dotfiles"), "dotfiles applies only to a static frontend", "", "remove the dotfiles line")
+		}
+		if _, spa := fe["spa"]; spa {
+			cr.failKey(with(path, "spa"), "spa applies only to a static frontend; the dev server does its own fallback", "", "remove the spa line")
+		}
+	}
+}
+
+func (cr *configReader) staticDir(path []string, s string) string {
+	dir := s
+	if !filepath.IsAbs(dir) && cr.dir != "" {
+		dir = filepath.Join(cr.dir, dir)
+	}
+	fi, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		cr.failValue(path, fmt.Sprintf("static directory %q does not exist", s),
+			fmt.Sprintf("a directory holding your build, relative to the config file (in %s)", filepath.Dir(cr.file)), "run your build first (npm run build), or fix the path")
+	case !fi.IsDir():
+		cr.failValue(path, fmt.Sprintf("static %q is a file, not a directory", s), "the build directory, e.g. \"dist\"", `static = "dist"`)
+	}
+	return dir
+}
+
+// target validates a backend URL and returns it normalised (ws→http, wss→https).
+// fixFmt is the line to suggest, with %q for the corrected URL.
+func (cr *configReader) target(path []string, s, fixFmt string) string {
+	fixed, problem := CheckTarget(s)
+	if problem == "" {
+		return fixed
+	}
+	fix := ""
+	if fixed != "" {
+		fix = fmt.Sprintf(fixFmt, fixed)
+	}
+	cr.failValue(path, problem, "an http:// or https:// URL (ws:// and wss:// are accepted as synonyms)", fix)
+	return ""
+}
+
+// checkTarget returns the normalised URL, or a problem and (if one can be
+// guessed) a corrected URL.
+func CheckTarget(s string) (fixed, problem string) {
+	if !strings.Contains(s, "://") {
+		guess := "http://" + s
+		if strings.HasPrefix(s, ":") {
+			guess = "http://localhost" + s
+		}
+		if u, err := url.Parse(guess); err != nil || u.Host == "" || s == "" {
+			guess = ""
+		}
+		return guess, fmt.Sprintf("target %q has no scheme", s)
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", fmt.Sprintf("target %q is not a URL: %v", s, unwrapURLError(err))
+	}
+	switch u.Scheme {
+	case "http", "https":
+	case "ws":
+		u.Scheme = "http"
+	case "wss":
+		u.Scheme = "https"
+	default:
+		u.Scheme = "http"
+		return u.String(), fmt.Sprintf("target %q has scheme %q", s, strings.TrimSuffix(s[:strings.Index(s, "://")], ":"))
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return "", fmt.Sprintf("target %q has no host", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		u.RawQuery, u.Fragment, u.User = "", "", nil
+		return u.String(), fmt.Sprintf("target %q has a query, fragment or user info, which devproxy cannot forward", s)
+	}
+	return u.String(), ""
+}
+
+func unwrapURLError(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}
+
+// origins reads a list of browser origins ("*" allowed).
+func (cr *configReader) origins(tbl map[string]any, path []string, key string) []string {
+	list, ok := cr.strList(tbl, path, key)
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(list))
+	for i, o := range list {
+		if o == "*" {
+			out = append(out, o)
+			cr.warn(with(path, key), fmt.Sprintf("%s allows every origin (\"*\"): any web page you visit can use this through your browser", DisplayKey(with(path, key))), "list the origins you use instead")
+			continue
+		}
+		norm, ok := web.NormalizeOrigin(o)
+		if !ok {
+			cr.failValue(with(with(path, key), fmt.Sprint(i)), fmt.Sprintf("%s: %q is not an origin", DisplayKey(with(path, key)), o),
+				"scheme://host[:port] with nothing after it, e.g. \"http://localhost:5173\"", "")
+			continue
+		}
+		out = append(out, norm)
+	}
+	return out
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandEnv replaces ${VAR} references, reporting the first missing one.
+func (cr *configReader) expandEnv(s string) (out string, missing string, used bool) {
+	out = envRef.ReplaceAllStringFunc(s, func(ref string) string {
+		used = true
+		name := ref[2 : len(ref)-1]
+		v, ok := cr.env(name)
+		if !ok && missing == "" {
+			missing = name
+		}
+		return v
+	})
+	return out, missing, used
+}
+
+// hosts reads a list of Host names ("*" and ".suffix" allowed).
+func (cr *configReader) hosts(tbl map[string]any, path []string, key string) []string {
+	list, ok := cr.strList(tbl, path, key)
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(list))
+	for i, h := range list {
+		h = strings.ToLower(strings.TrimSuffix(h, "."))
+		if h == "*" {
+			cr.warn(with(path, key), fmt.Sprintf("%s = [\"*\"] turns off the Host check: a DNS-rebinding page can reach your backends", DisplayKey(with(path, key))), "list the names you use instead")
+			out = append(out, h)
+			continue
+		}
+		name := strings.TrimPrefix(h, ".")
+		if name == "" || strings.ContainsAny(name, "/:@ ") {
+			cr.failValue(with(with(path, key), fmt.Sprint(i)), fmt.Sprintf("%s: %q is not a host name", DisplayKey(with(path, key)), list[i]),
+				`a name without scheme or port, e.g. "myapp.test", or ".myapp.test" for it and its subdomains`, "")
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
+}

@@ -1,0 +1,225 @@
+package config
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/devproxy/devproxy/devproxy/internal/web"
+)
+
+// readRoutes reads [routes]: each key is a path prefix, each value either a
+// target URL (shorthand) or a table.
+func (cr *configReader) readRoutes(routes map[string]any, cfg *Config) {
+	keys := make([]string, 0, len(routes))
+	for k := range routes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	seen := map[string]string{}
+	for _, key := range keys {
+		path := []string{"routes", key}
+		rt := Route{Timeout: cfg.Timeout, Retry: cfg.Retry, Cookies: "rewrite", Line: cr.ix.lookup(path...).Key.Line}
+		switch v := routes[key].(type) {
+		case string:
+			rt.Target = cr.target(path, v, DisplayKey([]string{key})+" = %q")
+		case map[string]any:
+			cr.readRoute(v, path, &rt)
+		default:
+			cr.typeErr(path, v, "a target URL string, or a table with target = \"http://…\"", fmt.Sprintf("%s = \"http://localhost:8080\"", DisplayKey([]string{key})))
+			continue
+		}
+		p, ok := cr.routePath(path, key)
+		if !ok {
+			continue
+		}
+		if prev, dup := seen[p]; dup {
+			cr.failKey(path, fmt.Sprintf("route %q is the same path as route %q", key, prev), "each path once", "merge the two routes")
+			continue
+		}
+		seen[p] = key
+		rt.Path = p
+		cfg.Routes = append(cfg.Routes, rt)
+		if cfg.Frontend.DevServer != "" {
+			cr.warnHMRShadow(path, p)
+		}
+	}
+	sortRoutes(cfg.Routes)
+}
+
+// hmrSockets are dev servers' hot-reload socket paths that devproxy cannot
+// recognise by subprotocol (Vite's "vite-hmr" always reaches the dev server).
+var hmrSockets = []struct{ path, server string }{
+	{"/ws", "webpack-dev-server 4+"},
+	{"/_next/webpack-hmr", "Next.js"},
+	{"/_next/hmr", "Next.js 16+"},
+}
+
+// warnHMRShadow warns when route p takes a dev server's HMR socket path, so
+// hot reload would reach the route's backend instead of the dev server.
+func (cr *configReader) warnHMRShadow(path []string, p string) {
+	var taken []string
+	for _, h := range hmrSockets {
+		if p == "/" || h.path == p || strings.HasPrefix(h.path, p+"/") {
+			taken = append(taken, fmt.Sprintf("%s (%s)", h.path, h.server))
+		}
+	}
+	if len(taken) == 0 {
+		return
+	}
+	cr.warn(path, fmt.Sprintf("route %q takes the dev server's hot-reload socket %s; if that is your dev server, hot reload will not reach it",
+		p, strings.Join(taken, ", ")),
+		"give the route a more specific path, e.g. [routes.\"/api/ws\"] (Vite's HMR socket is routed by its vite-hmr subprotocol and is not affected)")
+}
+
+// routePath validates a route key and returns its normal form.
+func (cr *configReader) routePath(path []string, key string) (string, bool) {
+	switch {
+	case !strings.HasPrefix(key, "/"):
+		cr.failKey(path, fmt.Sprintf("route %q: a route path must start with \"/\"", key), "", fmt.Sprintf("[routes.%q]", "/"+key))
+		return "", false
+	case strings.ContainsAny(key, "?#*") || strings.Contains(key, "//"):
+		cr.failKey(path, fmt.Sprintf("route %q: a route path is a plain prefix, without ?, #, * or //", key),
+			"a prefix such as \"/api\"; use rewrite for patterns", "")
+		return "", false
+	}
+	p := key
+	if len(p) > 1 {
+		p = strings.TrimRight(p, "/")
+	}
+	if p == ReservedPrefix || strings.HasPrefix(p, ReservedPrefix+"/") {
+		cr.failKey(path, fmt.Sprintf("route %q: paths under %s/ are reserved for devproxy's status page", key, ReservedPrefix), "any other prefix", "")
+		return "", false
+	}
+	return p, true
+}
+
+func (cr *configReader) readRoute(tbl map[string]any, path []string, rt *Route) {
+	cr.checkKeys(tbl, path, routeKeys)
+	name := path[len(path)-1]
+	if s, ok := cr.str(tbl, path, "target"); ok {
+		rt.Target = cr.target(with(path, "target"), s, "target = %q")
+	} else if _, set := tbl["target"]; !set && !misspelled(tbl, "target") {
+		cr.failKey(path, fmt.Sprintf("route %q has no target", name), "the backend URL", `target = "http://localhost:8080"`)
+	}
+	rt.StripPrefix = cr.boolean(tbl, path, "strip_prefix", false)
+	rt.ChangeOrigin = cr.boolean(tbl, path, "change_origin", false)
+	rt.Insecure = cr.boolean(tbl, path, "insecure", false)
+	rt.Timeout = cr.timeout(tbl, path, rt.Timeout)
+	rt.Retry = cr.duration(tbl, path, "retry", rt.Retry)
+	rt.AllowedOrigins = cr.origins(tbl, path, "allowed_origins")
+	if rw, ok := cr.table(tbl, path, "rewrite"); ok {
+		rt.Rewrite = cr.readRewrite(rw, with(path, "rewrite"))
+	}
+	if hs, ok := cr.table(tbl, path, "headers"); ok {
+		rt.Headers, rt.SecretHeaders = cr.readHeaders(hs, with(path, "headers"), name)
+	}
+	if s, ok := cr.str(tbl, path, "cookies"); ok {
+		if s != "rewrite" && s != "passthrough" {
+			cr.failValue(with(path, "cookies"), fmt.Sprintf("route %q: cookies = %q is not a cookie mode", name, s),
+				`"rewrite" (default: cookies land on devproxy's origin) or "passthrough" (Set-Cookie untouched)`, `cookies = "passthrough"`)
+		} else {
+			rt.Cookies = s
+		}
+	}
+	if c, ok := cr.table(tbl, path, "cors"); ok {
+		rt.CORS = cr.readCORS(c, with(path, "cors"), name)
+	}
+}
+
+// misspelled reports whether tbl has an unknown key that looks like a typo
+// of key (already reported with a suggestion, so "missing key" would be noise).
+func misspelled(tbl map[string]any, key string) bool {
+	for k := range tbl {
+		if k != key && suggest(k, []string{key}) == key {
+			return true
+		}
+	}
+	return false
+}
+
+func (cr *configReader) readRewrite(tbl map[string]any, path []string) *Rewrite {
+	cr.checkKeys(tbl, path, rewriteKeys)
+	from, okFrom := cr.str(tbl, path, "from")
+	to, _ := cr.str(tbl, path, "to")
+	if !okFrom || from == "" {
+		cr.failKey(path, "rewrite needs a from pattern", "a Go regexp matched against the path", `rewrite = { from = "^/v1/(.*)$", to = "/v2/$1" }`)
+		return nil
+	}
+	if _, err := regexp.Compile(from); err != nil {
+		cr.failValue(with(path, "from"), fmt.Sprintf("rewrite.from %q is not a valid regexp: %v", from, strings.TrimPrefix(err.Error(), "error parsing regexp: ")),
+			"Go regexp syntax (RE2), see https://pkg.go.dev/regexp/syntax", "")
+		return nil
+	}
+	return &Rewrite{From: from, To: to}
+}
+
+func (cr *configReader) readHeaders(tbl map[string]any, path []string, route string) (map[string]string, map[string]bool) {
+	out := map[string]string{}
+	secret := map[string]bool{}
+	for name, v := range tbl {
+		hp := with(path, name)
+		s, ok := v.(string)
+		if !ok {
+			cr.typeErr(hp, v, "a string", "")
+			continue
+		}
+		if !web.IsToken(name) {
+			cr.failKey(hp, fmt.Sprintf("route %q: %q is not a valid header name", route, name), "letters, digits and !#$%&'*+-.^_`|~", "")
+			continue
+		}
+		val, missing, used := cr.expandEnv(s)
+		if missing != "" {
+			cr.failValue(hp, fmt.Sprintf("route %q: header %s uses ${%s}, which is not set in the environment", route, name, missing),
+				"every ${VAR} set when devproxy starts (or reloads)", fmt.Sprintf("export %s=… before starting devproxy", missing))
+			continue
+		}
+		if strings.ContainsAny(val, "\r\n\x00") {
+			cr.failValue(hp, fmt.Sprintf("route %q: header %s contains a line break or NUL", route, name), "a single-line value", "")
+			continue
+		}
+		canon := http.CanonicalHeaderKey(name)
+		out[canon] = val
+		if used {
+			secret[canon] = true
+		}
+	}
+	return out, secret
+}
+
+func (cr *configReader) readCORS(tbl map[string]any, path []string, route string) *CORS {
+	cr.checkKeys(tbl, path, corsKeys)
+	c := &CORS{}
+	c.AllowOrigins = cr.origins(tbl, path, "allow_origins")
+	if len(c.AllowOrigins) == 0 {
+		cr.failKey(path, fmt.Sprintf("route %q: cors needs allow_origins", route), "the origins your page is served from", `allow_origins = ["http://localhost:5173"]`)
+	}
+	c.AllowCredentials = cr.boolean(tbl, path, "allow_credentials", false)
+	if ms, ok := cr.strList(tbl, path, "allow_methods"); ok {
+		for _, m := range ms {
+			if !web.IsToken(m) {
+				cr.failValue(with(path, "allow_methods"), fmt.Sprintf("route %q: %q is not an HTTP method", route, m), "method names such as \"GET\", \"PUT\"", "")
+			}
+			c.AllowMethods = append(c.AllowMethods, m)
+		}
+	}
+	c.AllowHeaders, _ = cr.strList(tbl, path, "allow_headers")
+	c.ExposeHeaders, _ = cr.strList(tbl, path, "expose_headers")
+	if v, ok := tbl["max_age"]; ok {
+		n, isInt := v.(int64)
+		switch {
+		case !isInt:
+			cr.typeErr(with(path, "max_age"), v, "a number of seconds", "max_age = 600")
+		case n < 0:
+			cr.failValue(with(path, "max_age"), fmt.Sprintf("route %q: max_age %d is negative", route, n), "seconds ≥ 0", "max_age = 600")
+		case n > web.ChromiumMaxAge:
+			c.MaxAge = web.ChromiumMaxAge
+			cr.warn(with(path, "max_age"), fmt.Sprintf("route %q: max_age %d is more than Chromium honours (%d s); devproxy sends %d", route, n, web.ChromiumMaxAge, web.ChromiumMaxAge), fmt.Sprintf("max_age = %d", web.ChromiumMaxAge))
+		default:
+			c.MaxAge = int(n)
+		}
+	}
+	return c
+}

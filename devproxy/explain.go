@@ -1,0 +1,74 @@
+package devproxy
+
+import (
+	"fmt"
+	"net/url"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/internal/web"
+)
+
+// Explain describes, without sending anything, where a request for u would
+// go: the route, the upstream URL and the Host header.
+func (s *Server) Explain(u *url.URL, inHost string) string {
+	t := s.table.Load()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n", u.RequestURI())
+	if config.IsReserved(u.Path) {
+		fmt.Fprintf(&b, "  served by devproxy itself (%s/ is reserved for the status page)\n", config.ReservedPrefix)
+		return b.String()
+	}
+	rt := t.match(u.Path)
+	if rt == nil && t.front != nil {
+		rt = t.front
+	}
+	if rt == nil {
+		if t.static != nil {
+			name := path.Clean("/" + u.Path)
+			fmt.Fprintf(&b, "  static   %s%s\n", t.cfg.Frontend.Static, name)
+			if t.cfg.Frontend.SPA && !hasExtension(name) {
+				b.WriteString("           (index.html if no such file: SPA fallback)\n")
+			}
+			return b.String()
+		}
+		b.WriteString("  no route matches and there is no [frontend]: 404\n")
+		return b.String()
+	}
+	where := rt.name
+	if rt.isFrontend {
+		where = "frontend dev server"
+	} else if rt.Line > 0 && t.cfg.File != "" {
+		where = fmt.Sprintf("%s  (%s:%d)", rt.name, t.cfg.File, rt.Line)
+	}
+	up := *rt.target
+	up.Path, up.RawPath = rt.upstreamPath(u.Path, u.RawPath)
+	up.RawQuery = u.RawQuery
+	host := inHost
+	why := "the browser's Host is kept (change_origin = false)"
+	if rt.ChangeOrigin {
+		host = rt.target.Host
+		why = "the target's host"
+		if !rt.isFrontend {
+			why += " (change_origin = true)"
+		}
+	}
+	fmt.Fprintf(&b, "  route    %s\n", where)
+	fmt.Fprintf(&b, "  upstream %s\n", up.String())
+	fmt.Fprintf(&b, "  Host     %s  — %s\n", host, why)
+	names := make([]string, 0, len(rt.Headers))
+	for k := range rt.Headers {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		v := rt.Headers[k]
+		if rt.SecretHeaders[k] {
+			v = web.Masked
+		}
+		fmt.Fprintf(&b, "  header   %s: %s\n", k, v)
+	}
+	return b.String()
+}

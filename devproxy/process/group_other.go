@@ -1,0 +1,32 @@
+//go:build !unix
+
+package process
+
+import (
+	"os"
+	"os/exec"
+)
+
+// Without process groups (Windows), only the command itself is stopped,
+// and at once: there is no SIGTERM to send.
+const (
+	sigTerm = 1
+	sigKill = 2
+)
+
+func setProcessGroup(*exec.Cmd) {}
+
+// shellCommand runs command with sh -c (from Git for Windows or MSYS).
+func shellCommand(command string) *exec.Cmd { return exec.Command("sh", "-c", command) }
+
+// Without fd passing there is no watchdog: Stop is the only way down.
+func attachLifeline(*exec.Cmd) (*os.File, error) { return nil, nil }
+func closeChildEnd(*exec.Cmd)                    {}
+func closeLifeline(*exec.Cmd, *os.File)          {}
+
+func signalGroup(cmd *exec.Cmd, _ int, _ int) {
+	_ = cmd.Process.Signal(os.Kill)
+}
+
+// groupAlive is false: Stop then waits for the command's exit instead.
+func groupAlive(*exec.Cmd, int) bool { return false }

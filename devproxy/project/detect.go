@@ -1,0 +1,401 @@
+package project
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/devproxy/devproxy/devproxy/config"
+)
+
+// Project is what devproxy init learned about the project in a directory.
+type Project struct {
+	Kind      string // "Vite", "Create React App", "webpack-dev-server", "Next.js"
+	DevPort   int
+	PortFrom  string // where DevPort came from, for the comment
+	Command   string // "npm run dev"
+	Routes    []Route
+	Notes     []string // what could not be inferred
+	proxyPort int      // devproxy's own port, chosen to avoid the dev server's
+}
+
+// Route is a route read from the project's own proxy settings.
+type Route struct {
+	Path         string
+	Target       string
+	StripPrefix  bool
+	ChangeOrigin bool
+	From         string // "vite.config.ts server.proxy"
+}
+
+// packageJSON is the part of package.json init reads.
+type packageJSON struct {
+	Scripts         map[string]string `json:"scripts"`
+	Dependencies    map[string]string `json:"dependencies"`
+	DevDependencies map[string]string `json:"devDependencies"`
+	Proxy           any               `json:"proxy"` // CRA: a URL string
+}
+
+func (p *packageJSON) has(dep string) bool {
+	_, a := p.Dependencies[dep]
+	_, b := p.DevDependencies[dep]
+	return a || b
+}
+
+// Detect reads dir's package.json and dev server configs. It returns
+// nil when the project is not one it knows: init then writes Starter.
+func Detect(dir string) *Project {
+	data, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if err != nil {
+		return nil
+	}
+	var pkg packageJSON
+	if err := json.Unmarshal(data, &pkg); err != nil {
+		return nil
+	}
+	p := &Project{}
+	run := packageManager(dir)
+	switch {
+	case pkg.has("next"):
+		p.Kind, p.DevPort, p.PortFrom = "Next.js", 3000, "Next's default"
+		p.Command = scriptCommand(run, pkg.Scripts, "dev")
+		detectNext(dir, p)
+	case pkg.has("vite"):
+		p.Kind, p.DevPort, p.PortFrom = "Vite", 5173, "Vite's default"
+		p.Command = scriptCommand(run, pkg.Scripts, "dev")
+		detectVite(dir, p)
+	case pkg.has("react-scripts"):
+		p.Kind, p.DevPort, p.PortFrom = "Create React App", 3000, "Create React App's default"
+		p.Command = scriptCommand(run, pkg.Scripts, "start")
+		detectCRA(dir, &pkg, p)
+	case pkg.has("webpack-dev-server"):
+		p.Kind, p.DevPort, p.PortFrom = "webpack-dev-server", 8080, "webpack-dev-server's default"
+		p.Command = scriptCommand(run, pkg.Scripts, "dev", "start", "serve")
+		detectWebpack(dir, p)
+	default:
+		return nil
+	}
+	if port, ok := scriptPort(pkg.Scripts, p.Command); ok {
+		p.DevPort, p.PortFrom = port, "the --port in package.json scripts"
+	}
+	p.proxyPort = 3000
+	if p.DevPort == 3000 {
+		p.proxyPort = 4000 // the dev server has 3000
+	}
+	return p
+}
+
+// packageManager is the command that runs a package.json script here.
+func packageManager(dir string) string {
+	for _, lock := range []struct{ file, run string }{{"pnpm-lock.yaml", "pnpm"}, {"yarn.lock", "yarn"}, {"bun.lockb", "bun run"}} {
+		if _, err := os.Stat(filepath.Join(dir, lock.file)); err == nil {
+			return lock.run
+		}
+	}
+	return "npm run"
+}
+
+// scriptCommand is the first of names that package.json defines, as a command.
+func scriptCommand(run string, scripts map[string]string, names ...string) string {
+	for _, n := range names {
+		if _, ok := scripts[n]; ok {
+			if n == "start" && run == "npm run" {
+				return "npm start"
+			}
+			return run + " " + n
+		}
+	}
+	return ""
+}
+
+var scriptPortRe = regexp.MustCompile(`(?:--port[ =]|-p[ =]?|PORT=)(\d{2,5})\b`)
+
+// scriptPort reads an explicit port from the script command runs.
+func scriptPort(scripts map[string]string, command string) (int, bool) {
+	f := strings.Fields(command)
+	if len(f) == 0 {
+		return 0, false
+	}
+	m := scriptPortRe.FindStringSubmatch(scripts[f[len(f)-1]])
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(m[1])
+	return n, err == nil && n > 0 && n < 65536
+}
+
+// firstFile returns the first of names that exists in dir, and its text.
+func firstFile(dir string, names ...string) (string, string, bool) {
+	for _, n := range names {
+		data, err := os.ReadFile(filepath.Join(dir, n))
+		if err == nil {
+			return n, string(data), true
+		}
+	}
+	return "", "", false
+}
+
+var portFieldRe = regexp.MustCompile(`(?:^|[^\w$.])port\s*:\s*(\d{2,5})\b`)
+
+// literalPort reads `port: N` from an object literal's inside, ignoring
+// the proxy block (whose targets carry their own ports).
+func literalPort(obj string) (int, bool) {
+	if proxy, ok := jsObject(obj, "proxy"); ok {
+		obj = strings.Replace(obj, proxy, "", 1)
+	}
+	m := portFieldRe.FindStringSubmatch(obj)
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(m[1])
+	return n, err == nil
+}
+
+func detectVite(dir string, p *Project) {
+	name, src, ok := firstFile(dir, "vite.config.ts", "vite.config.js", "vite.config.mts", "vite.config.mjs", "vite.config.cts", "vite.config.cjs")
+	if !ok {
+		return
+	}
+	server, ok := jsObject(src, "server")
+	if !ok {
+		return
+	}
+	if port, ok := literalPort(server); ok {
+		p.DevPort, p.PortFrom = port, name+" server.port"
+	}
+	proxy, ok := jsObject(server, "proxy")
+	if !ok {
+		return
+	}
+	from := name + " server.proxy"
+	for _, e := range jsEntries(proxy) {
+		if strings.HasPrefix(e.Key, "^") {
+			p.Notes = append(p.Notes, fmt.Sprintf("%s %q is a regexp; devproxy routes by path prefix: add a route by hand", from, e.Key))
+			continue
+		}
+		if target, ok := jsString(e.Value); ok {
+			p.addRoute(Route{Path: e.Key, Target: target, From: from})
+			continue
+		}
+		if !strings.HasPrefix(e.Value, "{") {
+			p.Notes = append(p.Notes, fmt.Sprintf("%s %q is computed; add its route by hand", from, e.Key))
+			continue
+		}
+		inner, _, _ := jsBalanced(e.Value, 0)
+		opts := jsEntries(inner)
+		rt := Route{Path: e.Key, From: from}
+		rt.Target, _ = jsFieldString(opts, "target")
+		rt.ChangeOrigin = jsFieldTrue(opts, "changeOrigin")
+		if rw, ok := jsField(opts, "rewrite"); ok {
+			rt.StripPrefix = stripsPrefix(rw, e.Key)
+			if !rt.StripPrefix {
+				p.Notes = append(p.Notes, fmt.Sprintf("%s %q has a rewrite devproxy could not read; see rewrite = { from, to } in the docs", from, e.Key))
+			}
+		}
+		p.addRoute(rt)
+	}
+}
+
+// stripsPrefix reports whether a rewrite function or pathRewrite removes
+// the route's prefix: path.replace(/^\/api/, ”) or {'^/api': ”}.
+func stripsPrefix(code, prefix string) bool {
+	code = strings.ReplaceAll(code, `\/`, `/`)
+	return regexp.MustCompile(`\^?` + regexp.QuoteMeta(prefix) + `/?['"/]?\s*[,:]\s*(''|""|'/'|"/")`).MatchString(code)
+}
+
+func jsFieldString(entries []jsEntry, key string) (string, bool) {
+	v, ok := jsField(entries, key)
+	if !ok {
+		return "", false
+	}
+	return jsString(v)
+}
+
+func jsFieldTrue(entries []jsEntry, key string) bool {
+	v, ok := jsField(entries, key)
+	return ok && strings.TrimSpace(v) == "true"
+}
+
+func detectWebpack(dir string, p *Project) {
+	name, src, ok := firstFile(dir, "webpack.config.js", "webpack.config.cjs", "webpack.config.mjs", "webpack.config.ts", "webpack.dev.js", "webpack.config.dev.js")
+	if !ok {
+		return
+	}
+	ds, ok := jsObject(src, "devServer")
+	if !ok {
+		return
+	}
+	if port, ok := literalPort(ds); ok {
+		p.DevPort, p.PortFrom = port, name+" devServer.port"
+	}
+	from := name + " devServer.proxy"
+	re := regexp.MustCompile(`(?:^|[^\w$.])proxy\s*:\s*([{\[])`)
+	m := re.FindStringSubmatchIndex(ds)
+	if m == nil {
+		return
+	}
+	inner, _, ok := jsBalanced(ds, m[2])
+	if !ok {
+		return
+	}
+	if ds[m[2]] == '{' { // webpack-dev-server 4: { '/api': { target, pathRewrite } }
+		for _, e := range jsEntries(inner) {
+			if target, ok := jsString(e.Value); ok {
+				p.addRoute(Route{Path: e.Key, Target: target, From: from})
+				continue
+			}
+			if strings.HasPrefix(e.Value, "{") {
+				opts, _, _ := jsBalanced(e.Value, 0)
+				p.addProxyOptions([]string{e.Key}, jsEntries(opts), from)
+			}
+		}
+		return
+	}
+	for _, e := range jsEntries(inner) { // webpack-dev-server 5: [{ context: ['/api'], target }]
+		if !strings.HasPrefix(e.Value, "{") {
+			continue
+		}
+		optsText, _, _ := jsBalanced(e.Value, 0)
+		opts := jsEntries(optsText)
+		ctxv, _ := jsField(opts, "context")
+		paths := jsStrings(ctxv)
+		if len(paths) == 0 {
+			p.Notes = append(p.Notes, from+": an entry without a literal context; add its route by hand")
+			continue
+		}
+		p.addProxyOptions(paths, opts, from)
+	}
+}
+
+// addProxyOptions adds routes from http-proxy-middleware style options.
+func (p *Project) addProxyOptions(paths []string, opts []jsEntry, from string) {
+	target, _ := jsFieldString(opts, "target")
+	pr, hasRewrite := jsField(opts, "pathRewrite")
+	for _, path := range paths {
+		rt := Route{Path: path, Target: target, ChangeOrigin: jsFieldTrue(opts, "changeOrigin"), From: from}
+		if hasRewrite {
+			rt.StripPrefix = stripsPrefix(pr, path)
+			if !rt.StripPrefix {
+				p.Notes = append(p.Notes, fmt.Sprintf("%s %q has a pathRewrite devproxy could not read; see rewrite = { from, to } in the docs", from, path))
+			}
+		}
+		p.addRoute(rt)
+	}
+}
+
+func detectCRA(dir string, pkg *packageJSON, p *Project) {
+	if data, err := os.ReadFile(filepath.Join(dir, ".env")); err == nil {
+		if m := regexp.MustCompile(`(?m)^PORT=(\d{2,5})\s*$`).FindStringSubmatch(string(data)); m != nil {
+			p.DevPort, _ = strconv.Atoi(m[1])
+			p.PortFrom = ".env PORT"
+		}
+	}
+	defer craProxyField(pkg, p)
+	name, src, ok := firstFile(dir, "src/setupProxy.js", "src/setupProxy.cjs")
+	if !ok {
+		return
+	}
+	from := name
+	// app.use('/api', createProxyMiddleware({ ... })) and createProxyMiddleware('/api', { ... })
+	re := regexp.MustCompile(`(?:app\.use\(\s*((?:'[^']*'|"[^"]*"|\[[^\]]*\]))\s*,\s*(?:createProxyMiddleware|proxy)\(\s*\{|(?:createProxyMiddleware|proxy)\(\s*((?:'[^']*'|"[^"]*"|\[[^\]]*\]))\s*,\s*\{)`)
+	for _, m := range re.FindAllStringSubmatchIndex(src, -1) {
+		pathsText := ""
+		if m[2] >= 0 {
+			pathsText = src[m[2]:m[3]]
+		} else {
+			pathsText = src[m[4]:m[5]]
+		}
+		opts, _, ok := jsBalanced(src, m[1]-1)
+		if !ok {
+			continue
+		}
+		p.addProxyOptions(jsStrings(pathsText), jsEntries(opts), from)
+	}
+}
+
+// craProxyField reads package.json "proxy", after setupProxy.js (which is more precise).
+func craProxyField(pkg *packageJSON, p *Project) {
+	if target, ok := pkg.Proxy.(string); ok && target != "" {
+		// CRA sends every request that is not a file and does not accept
+		// text/html to "proxy"; devproxy routes by path, so /api is a guess.
+		p.addRoute(Route{Path: "/api", Target: target, From: `package.json "proxy" (CRA forwards every non-page request there; /api is a guess: list the paths your backend serves)`})
+	}
+}
+
+func detectNext(dir string, p *Project) {
+	name, src, ok := firstFile(dir, "next.config.js", "next.config.mjs", "next.config.ts", "next.config.cjs")
+	if !ok {
+		return
+	}
+	from := name + " rewrites"
+	re := regexp.MustCompile(`source\s*:\s*(['"` + "`" + `][^'"` + "`" + `]*['"` + "`" + `])\s*,\s*destination\s*:\s*(['"` + "`" + `][^'"` + "`" + `]*['"` + "`" + `])`)
+	for _, m := range re.FindAllStringSubmatch(src, -1) {
+		source, ok1 := jsString(m[1])
+		dest, ok2 := jsString(m[2])
+		if !ok1 || !ok2 {
+			p.Notes = append(p.Notes, from+": a rewrite with a computed source or destination; add its route by hand")
+			continue
+		}
+		u, err := url.Parse(dest)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			continue // a rewrite inside the Next app itself: Next keeps doing it
+		}
+		prefix := nextPrefix(source)
+		destPrefix := nextPrefix(u.Path)
+		rt := Route{Path: prefix, Target: u.Scheme + "://" + u.Host, From: from}
+		switch destPrefix {
+		case prefix:
+		case "/", "":
+			rt.StripPrefix = true
+		default:
+			p.Notes = append(p.Notes, fmt.Sprintf("%s %s → %s changes the path; devproxy sends it unchanged: add rewrite = { from, to } if the backend needs it", from, source, dest))
+		}
+		p.addRoute(rt)
+	}
+}
+
+// nextPrefix turns a Next path pattern ("/api/:path*") into its literal prefix.
+func nextPrefix(pattern string) string {
+	var keep []string
+	for _, seg := range strings.Split(pattern, "/") {
+		if strings.HasPrefix(seg, ":") || strings.ContainsAny(seg, "*(") {
+			break
+		}
+		keep = append(keep, seg)
+	}
+	return "/" + strings.Trim(strings.Join(keep, "/"), "/")
+}
+
+// addRoute keeps a route devproxy can serve, or notes why not.
+func (p *Project) addRoute(rt Route) {
+	path := "/" + strings.Trim(strings.TrimSuffix(rt.Path, "*"), "/")
+	switch {
+	case !strings.HasPrefix(rt.Path, "/"):
+		p.Notes = append(p.Notes, fmt.Sprintf("%s %q is not a path prefix; add its route by hand", rt.From, rt.Path))
+		return
+	case rt.Target == "":
+		p.Notes = append(p.Notes, fmt.Sprintf("%s %q has a computed target; add its route by hand", rt.From, rt.Path))
+		return
+	case config.IsReserved(path):
+		return
+	}
+	fixed, problem := config.CheckTarget(rt.Target)
+	if problem != "" {
+		p.Notes = append(p.Notes, fmt.Sprintf("%s %q: %s", rt.From, rt.Path, problem))
+		return
+	}
+	rt.Path, rt.Target = path, fixed
+	for _, have := range p.Routes {
+		if have.Path == rt.Path {
+			return
+		}
+	}
+	p.Routes = append(p.Routes, rt)
+	sort.Slice(p.Routes, func(i, j int) bool { return p.Routes[i].Path < p.Routes[j].Path })
+}

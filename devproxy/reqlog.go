@@ -1,0 +1,197 @@
+package devproxy
+
+import (
+	"bufio"
+	"context"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/devproxy/devproxy/devproxy/internal/web"
+)
+
+// requestInfo is filled in while a request is handled and logged when it ends.
+type requestInfo struct {
+	route   string // "/api", "frontend", "static", "devproxy"
+	outcome string // why it failed, when it did
+	id      uint64 // the status feed's entry id
+	start   time.Time
+	hdr     *exchangeHeaders // nil unless a status page is watching
+	ws      *wsCountingConn  // a relayed WebSocket, for its message counts
+}
+
+type requestInfoKey struct{}
+
+// loggedRequest holds what logRequests needs per request in one allocation.
+type loggedRequest struct {
+	rec statusRecorder
+	ctx infoCtx
+}
+
+// infoCtx answers requestInfoKey without a context.WithValue.
+type infoCtx struct {
+	context.Context
+	ri requestInfo
+}
+
+func (c *infoCtx) Value(key any) any {
+	if _, ok := key.(requestInfoKey); ok {
+		return &c.ri
+	}
+	return c.Context.Value(key)
+}
+
+func infoFrom(r *http.Request) *requestInfo {
+	ri, _ := r.Context().Value(requestInfoKey{}).(*requestInfo)
+	return ri
+}
+
+func noteRoute(r *http.Request, name string) {
+	if ri := infoFrom(r); ri != nil {
+		ri.route = name
+	}
+}
+
+func noteOutcome(r *http.Request, outcome string) {
+	if ri := infoFrom(r); ri != nil {
+		ri.outcome = outcome
+	}
+}
+
+// logRequests writes one line per request: method, path, route, status,
+// duration, size, and the cause when it failed.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		// One allocation holds the recorder, the context and the request's info.
+		lr := &loggedRequest{
+			rec: statusRecorder{ResponseWriter: w, websocket: strings.EqualFold(r.Header.Get("Upgrade"), "websocket")},
+			ctx: infoCtx{Context: r.Context(), ri: requestInfo{id: s.feed.newID(), start: start}},
+		}
+		rec, ri := &lr.rec, &lr.ctx.ri
+		rec.ri = ri
+		if s.feed.watched() { // header clones cost allocations; make them only for a viewer
+			in := web.MaskHeaders(r.Header, nil)
+			in.Set("Host", r.Host)
+			ri.hdr = &exchangeHeaders{RequestIn: in}
+		}
+		if web.IsUpgrade(r) {
+			rec.onHijack = func() {
+				if ri.route != "devproxy" {
+					e := ri.entry(r, http.StatusSwitchingProtocols, time.Since(start), 0)
+					e.Open = true
+					s.feed.publish(e)
+				}
+			}
+		}
+		// ReverseProxy aborts a response whose upstream body breaks off by
+		// panicking with http.ErrAbortHandler; log the request on the way
+		// out all the same, saying what happened.
+		completed := false
+		defer func() {
+			if !completed && ri.outcome == "" {
+				ri.outcome = "response aborted: the backend broke off mid-body, the client got a truncated response"
+			}
+			s.logRequest(r, rec, ri, start)
+		}()
+		next.ServeHTTP(rec, r.WithContext(&lr.ctx))
+		completed = true
+	})
+}
+
+// logRequest writes the one line for a finished request.
+func (s *Server) logRequest(r *http.Request, rec *statusRecorder, ri *requestInfo, start time.Time) {
+	status := rec.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if ri.route != "devproxy" { // the status page's own polling would flood its log
+		s.feed.publish(ri.entry(r, status, time.Since(start), rec.bytes))
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.String("route", ri.route),
+		slog.Int("status", status),
+		slog.Duration("dur", time.Since(start)),
+		slog.Int64("bytes", rec.bytes),
+	}
+	if ri.outcome != "" {
+		attrs = append(attrs, slog.String("reason", ri.outcome))
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+}
+
+// statusRecorder captures the status and body size for the log line. It
+// implements Flush and Hijack itself (so streaming and WebSockets work and a
+// hijack is logged as 101) and Unwrap for everything else.
+type statusRecorder struct {
+	http.ResponseWriter
+	status   int
+	bytes    int64
+	ri       *requestInfo
+	onHijack func() // publishes the 101 while the connection is still open
+	// websocket is set for a WebSocket handshake: a hijacked connection is
+	// then wrapped to count the messages relayed over it.
+	websocket bool
+}
+
+// captureOut records the response headers as they leave devproxy.
+func (w *statusRecorder) captureOut() {
+	if w.ri != nil && w.ri.hdr != nil {
+		w.ri.hdr.ResponseOut = web.MaskHeaders(w.Header(), nil)
+	}
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if w.status == 0 || w.status < 200 {
+		w.status = code
+		if code >= 200 {
+			w.captureOut()
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+		w.captureOut()
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusRecorder) Flush() {
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+func (w *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err == nil {
+		if fc, ok := conn.(*framingConn); ok {
+			fc.stopScanning()
+		}
+		w.status = http.StatusSwitchingProtocols
+		if w.websocket && w.ri != nil && w.ri.route != "devproxy" {
+			w.ri.ws = &wsCountingConn{Conn: conn}
+			conn = w.ri.ws
+		}
+		w.captureOut()
+		if w.onHijack != nil {
+			w.onHijack()
+		}
+	}
+	return conn, brw, err
+}
+
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// stdErrorLog routes net/http's own complaints into slog at debug level.
+func (s *Server) stdErrorLog() *log.Logger {
+	return slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)
+}

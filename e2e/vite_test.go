@@ -1,0 +1,112 @@
+//go:build unix
+
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/devproxy/devproxy/internal/testkit"
+)
+
+// startVite runs a real Vite dev server (from e2e/testdata/node_modules) on a
+// minimal app in a temp dir and returns its URL and the app directory.
+func startVite(t *testing.T) (url, dir string) {
+	t.Helper()
+	requireNodeModules(t, "vite")
+	dir = t.TempDir()
+	files := map[string]string{
+		"index.html": `<!doctype html><html><head><link rel="icon" href="data:,"><link rel="stylesheet" href="/style.css"></head>` +
+			`<body><h1 id="title">vite app</h1><p id="api">loading</p><script type="module" src="/main.js"></script></body></html>`,
+		"main.js": `const r = await fetch('/api/hello'); document.getElementById('api').textContent = await r.text();` +
+			"\nwindow.__loadedOnce = (window.__loadedOnce || 0) + 1;\n",
+		"style.css": "#title { color: rgb(255, 0, 0); }\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addr := testkit.FreeAddr(t)
+	port := addr[strings.LastIndexByte(addr, ':')+1:]
+	cmd := exec.Command("node", filepath.Join(testdataDir(t), "node_modules", "vite", "bin", "vite.js"),
+		"--port", port, "--strictPort", "--host", "127.0.0.1", "--clearScreen", "false")
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // so cleanup ends Vite and anything it spawned
+	logs := testkit.NewBuffer()
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting vite: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }() // exits when vite exits
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("vite output:\n%s", logs)
+		}
+	})
+	url = "http://" + addr
+	testkit.WaitHTTP(t, url+"/", 30*time.Second)
+	return url, dir
+}
+
+// TestViteThroughProxyInBrowser loads a real Vite app through devproxy in
+// headless Chromium: the page, its modules and an /api call come through one
+// origin, and an edit to a CSS file arrives as an HMR update over the
+// proxied WebSocket without a full reload.
+func TestViteThroughProxyInBrowser(t *testing.T) {
+	t.Parallel()
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello from the API at %s", r.URL.Path)
+	}))
+	t.Cleanup(api.Close)
+	viteURL, dir := startVite(t)
+	p := startProxy(t, fmt.Sprintf(`
+[frontend]
+dev_server = %q
+[routes]
+"/api" = %q
+`, viteURL, api.URL))
+
+	b := newPage(t)
+	if status := b.Goto(p.URL + "/"); status != http.StatusOK {
+		t.Fatalf("GET / through devproxy = %d, want 200", status)
+	}
+	var apiText string
+	b.WaitFor(`const t = document.getElementById('api').textContent; return t !== 'loading' && t;`, 10*time.Second, &apiText)
+	if want := "hello from the API at /api/hello"; apiText != want {
+		t.Errorf("page shows %q from /api, want %q", apiText, want)
+	}
+
+	// HMR: Vite's client connected its socket to the page's origin, devproxy.
+	if err := os.WriteFile(filepath.Join(dir, "style.css"), []byte("#title { color: rgb(0, 128, 0); }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var color string
+	b.WaitFor(`const c = getComputedStyle(document.getElementById('title')).color; return c === 'rgb(0, 128, 0)' && c;`, 15*time.Second, &color)
+	var loads int
+	b.Eval(`return window.__loadedOnce;`, &loads)
+	if loads != 1 {
+		t.Errorf("page loaded main.js %d times, want 1: the CSS change should be a hot update, not a full reload", loads)
+	}
+	for _, m := range b.Console() {
+		if m.Type == "error" || m.Type == "pageerror" {
+			t.Errorf("browser console: %s: %s", m.Type, m.Text)
+		}
+	}
+}
