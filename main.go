@@ -29,11 +29,19 @@ func main() {
 	}
 	stopProfiling := startProfiling()
 	code := cli.Main(ctx, os.Args[1:], cli.Options{
-		Stdout: os.Stdout,
-		Stderr: os.Stderr,
-		Assets: static,
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		Assets:     static,
+		IsTerminal: func() bool { return isTerminal(os.Stdout) },
 	})
 	stop()
 	stopProfiling()
 	os.Exit(code)
+}
+
+// isTerminal reports whether f is a terminal (a character device), so
+// logs get colour; NO_COLOR still turns it off.
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
