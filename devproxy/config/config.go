@@ -104,8 +104,9 @@ type Route struct {
 	Target string
 	// StripPrefix removes Path from the request path before forwarding.
 	StripPrefix bool
-	// ChangeOrigin sends the target's Host (and, on WebSocket handshakes,
-	// its origin as Origin) instead of the browser's.
+	// ChangeOrigin sends the target's Host instead of the browser's, and
+	// presents the target's origin in Origin (and Referer) when the browser
+	// sent devproxy's own.
 	ChangeOrigin bool
 	// Rewrite, if set, rewrites the path after StripPrefix.
 	Rewrite *Rewrite
@@ -124,6 +125,10 @@ type Route struct {
 	AllowedOrigins []string
 	// Cookies is "rewrite" (default) or "passthrough".
 	Cookies string
+	// Redirects is "rewrite" (default: Location, Content-Location and
+	// Refresh are mapped to devproxy's origin and the route prefix) or
+	// "passthrough" (left as the backend wrote them).
+	Redirects string
 	// CORS, if set, makes devproxy answer CORS for this route itself.
 	CORS *CORS
 	// Line is where the route is defined, for messages.

@@ -99,7 +99,7 @@ headers = { "x-api-key" = "${KEY}", "X-Plain" = "v" }
 		t.Errorf(`"/api/" normalised to %+v, want path /api target http://localhost:8080/base`, byPath)
 	}
 	x := byPath["/x"]
-	if x.Target != "https://example.test" || x.Timeout != 2*time.Second || x.Retry != 5*time.Second {
+	if x.Target != "https://example.test" || x.Timeout != 2*time.Second || x.Retry != 5*time.Second || x.Cookies != "rewrite" || x.Redirects != "rewrite" {
 		t.Errorf("/x = %+v", x)
 	}
 	if x.Headers["X-Api-Key"] != "s3cret-value" || !x.SecretHeaders["X-Api-Key"] || x.SecretHeaders["X-Plain"] {

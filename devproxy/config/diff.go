@@ -153,6 +153,7 @@ func diffRoute(d *Diff, o, n Route) {
 	d.change(p, "retry", o.Retry, n.Retry)
 	d.change(p, "allowed_origins", o.AllowedOrigins, n.AllowedOrigins)
 	d.change(p, "cookies", o.Cookies, n.Cookies)
+	d.change(p, "redirects", o.Redirects, n.Redirects)
 	d.change(p, "cors", describeCORS(o.CORS), describeCORS(n.CORS))
 	diffHeaders(d, p, o, n)
 }

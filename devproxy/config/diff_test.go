@@ -45,6 +45,7 @@ target = "http://localhost:8080"
 strip_prefix = true
 timeout = "30s"
 headers = { "X-Team" = "web" }
+redirects = "passthrough"
 
 [routes."/legacy"]
 target = "http://localhost:7000"
@@ -52,6 +53,7 @@ target = "http://localhost:7000"
 			"~ timeout 30s → 5s",
 			"~ frontend dev server http://localhost:5173 → dev server http://localhost:3001",
 			"~ /api strip_prefix false → true",
+			"~ /api redirects rewrite → passthrough",
 			"~ /api header + X-Team: web",
 			"~ /legacy timeout 30s → 5s",
 		}, true},

@@ -18,7 +18,7 @@ import (
 var (
 	topKeys      = []string{"listen", "allow_remote", "allowed_origins", "allowed_hosts", "retry", "timeout", "frontend", "routes", "process"}
 	frontendKeys = []string{"dev_server", "static", "spa", "dotfiles", "command"}
-	routeKeys    = []string{"target", "strip_prefix", "change_origin", "rewrite", "headers", "insecure", "timeout", "retry", "allowed_origins", "cookies", "cors"}
+	routeKeys    = []string{"target", "strip_prefix", "change_origin", "rewrite", "headers", "insecure", "timeout", "retry", "allowed_origins", "cookies", "redirects", "cors"}
 	rewriteKeys  = []string{"from", "to"}
 	corsKeys     = []string{"allow_origins", "allow_credentials", "allow_methods", "allow_headers", "expose_headers", "max_age"}
 )

@@ -21,7 +21,7 @@ func (cr *configReader) readRoutes(routes map[string]any, cfg *Config) {
 	seen := map[string]string{}
 	for _, key := range keys {
 		path := []string{"routes", key}
-		rt := Route{Timeout: cfg.Timeout, Retry: cfg.Retry, Cookies: "rewrite", Line: cr.ix.lookup(path...).Key.Line}
+		rt := Route{Timeout: cfg.Timeout, Retry: cfg.Retry, Cookies: "rewrite", Redirects: "rewrite", Line: cr.ix.lookup(path...).Key.Line}
 		switch v := routes[key].(type) {
 		case string:
 			rt.Target = cr.target(path, v, DisplayKey([]string{key})+" = %q")
@@ -116,17 +116,33 @@ func (cr *configReader) readRoute(tbl map[string]any, path []string, rt *Route) 
 	if hs, ok := cr.table(tbl, path, "headers"); ok {
 		rt.Headers, rt.SecretHeaders = cr.readHeaders(hs, with(path, "headers"), name)
 	}
-	if s, ok := cr.str(tbl, path, "cookies"); ok {
-		if s != "rewrite" && s != "passthrough" {
-			cr.failValue(with(path, "cookies"), fmt.Sprintf("route %q: cookies = %q is not a cookie mode", name, s),
-				`"rewrite" (default: cookies land on devproxy's origin) or "passthrough" (Set-Cookie untouched)`, `cookies = "passthrough"`)
-		} else {
-			rt.Cookies = s
-		}
-	}
+	rt.Cookies = cr.mode(tbl, path, "cookies", "cookie", rt.Cookies,
+		`"rewrite" (default: cookies land on devproxy's origin) or "passthrough" (Set-Cookie untouched)`)
+	rt.Redirects = cr.mode(tbl, path, "redirects", "redirect", rt.Redirects,
+		`"rewrite" (default: Location headers keep the browser on devproxy's origin and under the route) or "passthrough" (Location untouched)`)
 	if c, ok := cr.table(tbl, path, "cors"); ok {
 		rt.CORS = cr.readCORS(c, with(path, "cors"), name)
 	}
+}
+
+// mode reads a route's "rewrite" | "passthrough" switch (cookies,
+// redirects); anything else is an error that names both modes.
+func (cr *configReader) mode(tbl map[string]any, path []string, key, what, def, want string) string {
+	v, ok := tbl[key]
+	if !ok {
+		return def
+	}
+	fix := fmt.Sprintf("%s = \"passthrough\"", key)
+	s, isStr := v.(string)
+	switch {
+	case !isStr:
+		cr.typeErr(with(path, key), v, want, fix)
+	case s != "rewrite" && s != "passthrough":
+		cr.failValue(with(path, key), fmt.Sprintf("route %q: %s = %q is not a %s mode", path[len(path)-1], key, s, what), want, fix)
+	default:
+		return s
+	}
+	return def
 }
 
 // misspelled reports whether tbl has an unknown key that looks like a typo
