@@ -20,7 +20,6 @@ type cookieEdit struct {
 	droppedPart  bool // Partitioned removed: it requires Secure
 	addedSecure  bool // Secure added: SameSite=None without Secure is rejected
 	keptPrefixed bool // a __Secure-/__Host- cookie the browser will refuse here anyway
-	keptHostPath bool // a __Host- cookie's Path=/ kept: the prefix demands it
 }
 
 func (e *cookieEdit) changed() bool {
@@ -54,9 +53,6 @@ func (e *cookieEdit) describe(origin string) string {
 	}
 	if e.keptPrefixed {
 		parts = append(parts, fmt.Sprintf("note: %s needs a secure origin and the browser will refuse it at %s", e.name, origin))
-	}
-	if e.keptHostPath {
-		parts = append(parts, "kept Path=/ although the route maps paths (a __Host- cookie must have Path=/)")
 	}
 	return strings.Join(parts, "; ")
 }
@@ -103,14 +99,8 @@ func rewriteSetCookie(line string, rt *route, secureCtx bool) (string, cookieEdi
 				e.domain = val
 			}
 			// dropped: the cookie becomes host-only for devproxy's host
-		case strings.EqualFold(key, "Path") && strings.HasPrefix(val, "/"):
-			if hostPrefixed {
-				if p, ok := cookiePublicPath(rt, val); ok && p != val {
-					e.keptHostPath = true
-				}
-				writeAttr(&b, seg)
-				break
-			}
+		case strings.EqualFold(key, "Path") && strings.HasPrefix(val, "/") && !hostPrefixed:
+			// A __Host- cookie must keep its Path=/ (RFC 6265bis §4.1.3.2).
 			if p, ok := cookiePublicPath(rt, val); ok && p != val {
 				e.fromPath, e.toPath = val, p
 				b.WriteString("; Path=")
@@ -157,11 +147,23 @@ func hasPrefixFold(s, prefix string) bool {
 }
 
 // cookiePublicPath maps a cookie's Path on the backend to the path the
-// browser uses. A Path that covers the target's whole base path (Path=/
-// behind target http://host/v1) becomes the route's own root. ok is false
-// when the route rewrites paths by regexp or p lies outside the base path:
-// the Path is then left as the backend sent it.
+// browser uses, by three rules (README, "Cookie Path rules"):
+//   - Path=/ stays /: the cookie is for the whole site, as in production
+//     behind one origin, so the page's script can read a non-HttpOnly CSRF
+//     token (Django's csrftoken, the XSRF-TOKEN axios and Angular read);
+//   - a Path already under the route's prefix is left alone: that backend
+//     knows its public prefix (Django's FORCE_SCRIPT_NAME with
+//     SESSION_COOKIE_PATH), and mapping it again would double the prefix;
+//   - any other Path names a backend path and is mapped as a Location is
+//     (/account → /api/account behind strip_prefix); a Path that covers the
+//     target's whole base path becomes the route's own root.
+//
+// ok is false when the Path stays as the backend sent it, also when the
+// route rewrites paths by regexp or p lies outside the base path.
 func cookiePublicPath(rt *route, p string) (string, bool) {
+	if p == "/" || (rt.Path != "/" && pathMatches(p, rt.Path)) {
+		return "", false
+	}
 	if pub, ok := rt.publicPath(p); ok {
 		return pub, true
 	}
@@ -196,12 +198,12 @@ func (s *Server) rewriteCookies(rt *route, in *http.Request, h http.Header) {
 		if !e.changed() && !e.keptPrefixed {
 			continue
 		}
-		origin := web.RequestOrigin(in)
+		// Every rewrite at debug, so -v shows what each response carried;
+		// the explanation once per route and cookie name at info.
+		s.log.Debug("cookie rewritten", "route", rt.name, "cookie", e.name, "from", web.MaskSetCookie(line), "to", web.MaskSetCookie(out))
 		if rt.notes.first("cookie\x00" + e.name) {
-			s.log.Info("cookie rewritten", "route", rt.name, "cookie", e.name, "changes", e.describe(origin),
+			s.log.Info("cookie rewritten", "route", rt.name, "cookie", e.name, "changes", e.describe(web.RequestOrigin(in)),
 				"turn_off", config.DisplayKey([]string{"routes", rt.Path, "cookies"})+` = "passthrough"`)
-		} else {
-			s.log.Debug("cookie rewritten", "route", rt.name, "cookie", e.name, "from", web.MaskSetCookie(line), "to", web.MaskSetCookie(out))
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package devproxy
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/internal/testkit"
 )
 
 // rewriteTestRoute builds a compiled route without a Server, for the pure
@@ -46,17 +48,26 @@ func TestRewriteSetCookie(t *testing.T) {
 		{"domain with leading dot, any case", plain, true,
 			"a=1; DOMAIN=.example.com; path=/",
 			"a=1; path=/", true},
-		{"path / behind stripped prefix", stripped, true,
+		{"path / stays / behind a stripped prefix (the page can read it)", stripped, true,
 			"session=abc; Path=/",
-			"session=abc; Path=/api", true},
+			"session=abc; Path=/", false},
+		{"path already under the prefix left alone (no /api/api)", stripped, true,
+			"sessionid=abc; Path=/api; HttpOnly",
+			"sessionid=abc; Path=/api; HttpOnly", false},
+		{"path deeper under the prefix left alone", stripped, true,
+			"s=1; Path=/api/account",
+			"s=1; Path=/api/account", false},
 		{"path /x behind stripped prefix", stripped, true,
 			"session=abc; Path=/x; HttpOnly",
 			"session=abc; Path=/api/x; HttpOnly", true},
 		{"path without strip is already right", plain, true,
 			"session=abc; Path=/api/x",
 			"session=abc; Path=/api/x", false},
-		{"path covering the target base path", based, true,
+		{"path / stays / with a target base path", based, true,
 			"s=1; Path=/",
+			"s=1; Path=/", false},
+		{"path equal to the target base path", based, true,
+			"s=1; Path=/v1",
 			"s=1; Path=/api", true},
 		{"path inside the target base path", based, true,
 			"s=1; Path=/v1/users",
@@ -78,13 +89,13 @@ func TestRewriteSetCookie(t *testing.T) {
 			"s=1; Path=/x", false},
 		{"expires with a comma intact", stripped, true,
 			"id=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT; Domain=x.example.com; Path=/",
-			"id=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT; Path=/api", true},
+			"id=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT; Path=/", true},
 		{"quoted value intact", plain, true,
 			`token="a,b=="; Domain=api.example.com; Path=/`,
 			`token="a,b=="; Path=/`, true},
 		{"unknown attributes intact", stripped, true,
-			"a=1; Priority=High; X-Thing=on;Path=/; Max-Age=60",
-			"a=1; Priority=High; X-Thing=on; Path=/api; Max-Age=60", true},
+			"a=1; Priority=High; X-Thing=on;Path=/x; Max-Age=60",
+			"a=1; Priority=High; X-Thing=on; Path=/api/x; Max-Age=60", true},
 		{"secure and samesite none kept on a secure context", plain, true,
 			"s=1; Domain=api.example.com; Secure; SameSite=None; Partitioned",
 			"s=1; Secure; SameSite=None; Partitioned", true},
@@ -136,9 +147,9 @@ func TestRewriteSetCookieNeverBreaksHeader(t *testing.T) {
 
 func TestCookieDescriptionSaysWhy(t *testing.T) {
 	rt := rewriteTestRoute(t, "/api", "http://127.0.0.1:8080", true)
-	_, e := rewriteSetCookie("s=1; Domain=api.example.com; Path=/; Secure; SameSite=None", rt, false)
+	_, e := rewriteSetCookie("s=1; Domain=api.example.com; Path=/account; Secure; SameSite=None", rt, false)
 	got := e.describe("http://192.168.1.5:3000")
-	for _, want := range []string{"Domain=api.example.com", "Path=/ → Path=/api", "removed Secure", "SameSite=None → Lax", "http://192.168.1.5:3000", "http://localhost"} {
+	for _, want := range []string{"Domain=api.example.com", "Path=/account → Path=/api/account", "removed Secure", "SameSite=None → Lax", "http://192.168.1.5:3000", "http://localhost"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("describe() = %q, want it to mention %q", got, want)
 		}
@@ -173,9 +184,9 @@ cookies = "passthrough"
 	res.Body.Close()
 	got := res.Header.Values("Set-Cookie")
 	want := []string{
-		"session=s3cret; Path=/api; HttpOnly",
+		"session=s3cret; Path=/; HttpOnly",
 		"theme=dark; Expires=Wed, 21 Oct 2099 07:28:00 GMT; Path=/api/prefs",
-		`q="a,b"; Path=/api; X-Unknown=1`,
+		`q="a,b"; Path=/; X-Unknown=1`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("Set-Cookie through /api =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -260,4 +271,49 @@ func newCookieBackend(t *testing.T, seen chan<- string) *httptest.Server {
 			}
 		}
 	}))
+}
+
+// TestCookiePathRules: behind strip_prefix, a prefix-aware backend's
+// cookie Path is not doubled (Django's SESSION_COOKIE_PATH = "/backend"),
+// Path=/ stays / so the page at / can read a CSRF token, and a backend
+// path maps under the prefix. Every rewrite is logged at debug; the first
+// per cookie name also at info with the reason.
+func TestCookiePathRules(t *testing.T) {
+	be := newRewriteBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Set-Cookie", "sessionid=s; Path=/backend; HttpOnly")
+		w.Header().Add("Set-Cookie", "csrftoken=t; Path=/")
+		w.Header().Add("Set-Cookie", "prefs=p; Path=/account")
+	}))
+	logs := testkit.NewLogRecorder()
+	p := startProxyLogged(t, `
+[routes."/backend"]
+target = "`+be.URL+`"
+strip_prefix = true
+`, slog.New(logs))
+	for range 2 {
+		res, err := http.Get(p.URL + "/backend/admin/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		want := []string{"sessionid=s; Path=/backend; HttpOnly", "csrftoken=t; Path=/", "prefs=p; Path=/backend/account"}
+		if got := res.Header.Values("Set-Cookie"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("Set-Cookie through /backend =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+	var debug, info int
+	for _, rec := range logs.All("cookie rewritten") {
+		if rec["cookie"] != "prefs" {
+			t.Errorf("cookie %s logged as rewritten: %v", rec["cookie"], rec)
+		}
+		switch rec["level"] {
+		case "DEBUG":
+			debug++
+		case "INFO":
+			info++
+		}
+	}
+	if debug != 2 || info != 1 {
+		t.Errorf("cookie rewrites logged %d times at debug and %d at info, want 2 and 1", debug, info)
+	}
 }

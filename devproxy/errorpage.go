@@ -74,7 +74,21 @@ func prefersHTML(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
-// writeProblem answers with an HTML page or a JSON body, whichever the client prefers.
+// isSubresource reports whether r loads a stylesheet, script, image, font
+// or media for a page (Fetch's request destination, sent by browsers as
+// Sec-Fetch-Dest): the console shows a JSON body's MIME type as the error
+// ("Refused to apply style … MIME type ('application/json')") instead of
+// the 404 itself.
+func isSubresource(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Dest") {
+	case "style", "script", "image", "font", "audio", "video", "track", "manifest":
+		return true
+	}
+	return false
+}
+
+// writeProblem answers with an HTML page or a JSON body, whichever the
+// client prefers, and with plain text to a page's subresource request.
 func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, tmpl *template.Template, p problem) {
 	p.Method, p.Path, p.StatusURL = r.Method, r.URL.Path, config.ReservedPrefix+"/"
 	if p.Error == "" {
@@ -83,6 +97,17 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, tmpl *temp
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
+	if isSubresource(r) {
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(p.Status)
+		if r.Method != http.MethodHead {
+			fmt.Fprintf(w, "%d %s: %s\n", p.Status, p.Error, p.Cause)
+			if p.Fix != "" {
+				fmt.Fprintf(w, "fix: %s\n", p.Fix)
+			}
+		}
+		return
+	}
 	if !prefersHTML(r) {
 		h.Set("Content-Type", "application/json")
 		w.WriteHeader(p.Status)
@@ -108,7 +133,7 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	cause := context.Cause(r.Context())
 	if errors.Is(err, context.Canceled) && !errors.Is(cause, errUpstreamTimeout) {
 		// The browser went away (closed tab, aborted fetch): nothing to answer, nothing to log as an error.
-		noteOutcome(r, "client gone")
+		noteOutcome(r, outcomeClientClosed)
 		w.WriteHeader(499)
 		return
 	}

@@ -58,6 +58,12 @@ func (s *Server) Explain(u *url.URL, inHost string) string {
 	fmt.Fprintf(&b, "  route    %s\n", where)
 	fmt.Fprintf(&b, "  upstream %s\n", up.String())
 	fmt.Fprintf(&b, "  Host     %s  — %s\n", host, why)
+	if rt.ChangeOrigin && !rt.isFrontend {
+		fmt.Fprintf(&b, "  Origin   %s  — when the page is devproxy's own (change_origin = true)\n", rt.targetOrigin)
+	}
+	if rt.StripPrefix && rt.Path != "/" {
+		fmt.Fprintf(&b, "  header   X-Forwarded-Prefix: %s  — the prefix strip_prefix removed\n", rt.Path)
+	}
 	names := make([]string, 0, len(rt.Headers))
 	for k := range rt.Headers {
 		names = append(names, k)

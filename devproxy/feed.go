@@ -37,6 +37,8 @@ type feedEntry struct {
 	DurMS  float64   `json:"dur_ms"`
 	Bytes  int64     `json:"bytes"`
 	Error  string    `json:"error,omitempty"`
+	// Fix is what would make a failed request work, when devproxy knows.
+	Fix string `json:"fix,omitempty"`
 	// Open marks a WebSocket that is still connected; its entry is sent
 	// again, with the same ID, when it closes.
 	Open bool `json:"open,omitempty"`
@@ -243,7 +245,7 @@ func (ri *requestInfo) entry(r *http.Request, status int, dur time.Duration, siz
 		path += "?" + r.URL.RawQuery
 	}
 	e := feedEntry{ID: ri.id, Time: ri.start, Method: r.Method, Path: path, Route: ri.route, Status: status,
-		DurMS: float64(dur.Microseconds()) / 1000, Bytes: size, Error: ri.outcome}
+		DurMS: float64(dur.Microseconds()) / 1000, Bytes: size, Error: ri.outcome, Fix: ri.fix}
 	if ri.ws != nil {
 		e.MessagesIn, e.MessagesOut = ri.ws.in.messages.Load(), ri.ws.out.messages.Load()
 	}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/devproxy/devproxy/devproxy/config"
 	"github.com/devproxy/devproxy/devproxy/internal/web"
 )
 
@@ -13,60 +14,75 @@ import (
 // itself (ReverseProxy's transport does not); it only rewrites these.
 var locationHeaders = []string{"Location", "Content-Location", "Refresh"}
 
+// locationEdit says what rewriteLocation did to a URL.
+type locationEdit uint8
+
+const (
+	locationKept locationEdit = iota
+	// locationOnTarget: an absolute URL on the route's target, moved to
+	// devproxy's origin and the route prefix.
+	locationOnTarget
+	// locationBackendPath: a path on devproxy's origin (path-absolute, or
+	// absolute on devproxy's own origin) that the backend wrote without
+	// the route prefix, mapped under it.
+	locationBackendPath
+)
+
 // rewriteLocations rewrites URLs that point at rt's target so the browser
 // stays on devproxy's origin, logging each change.
 func (s *Server) rewriteLocations(rt *route, in *http.Request, h http.Header) {
-	origin := ""
 	for _, name := range locationHeaders {
 		vals := h[name]
 		for i, v := range vals {
-			if origin == "" {
-				origin = web.RequestOrigin(in)
-			}
 			var out string
-			var ok bool
+			var edit locationEdit
 			if name == "Refresh" {
-				out, ok = rewriteRefresh(v, rt, origin)
+				out, edit = rewriteRefresh(v, rt, in)
 			} else {
-				out, ok = rewriteLocation(v, rt, origin)
+				out, edit = rewriteLocation(v, rt, in)
 			}
-			if !ok {
+			if edit == locationKept {
 				continue
 			}
 			vals[i] = out
-			s.log.Info("location rewritten", "route", rt.name, "header", name, "from", withoutQuery(v), "to", withoutQuery(out))
+			attrs := []any{"route", rt.name, "header", name, "from", withoutQuery(v), "to", withoutQuery(out)}
+			if edit == locationBackendPath {
+				// A backend that redirects to the frontend's own pages
+				// (/login served by the dev server) needs this mapping off.
+				attrs = append(attrs, "turn_off", config.DisplayKey([]string{"routes", rt.Path, "redirects"})+` = "passthrough"`)
+			}
+			s.log.Info("location rewritten", attrs...)
 		}
 	}
 }
 
-// rewriteLocation maps an absolute (or scheme-relative) URL on rt's target
-// origin, inside its base path, to devproxy's origin and rt's prefix:
-// http://localhost:8080/login behind "/api" with strip_prefix becomes
-// http://localhost:3000/api/login. Relative URLs, other origins and paths
-// outside the base path are left alone (ok is false). A path-absolute
-// URL ("/login") is the backend's own path: behind strip_prefix or a base
-// path it is mapped to the route's public path ("/api/login") and stays
-// relative (ProxyPassReverse semantics). The query and fragment are kept
-// as the backend wrote them.
-func rewriteLocation(loc string, rt *route, origin string) (string, bool) {
+// rewriteLocation maps a URL a backend sent in Location (or
+// Content-Location, Refresh) to what the browser must follow:
+//   - an absolute (or scheme-relative) URL on rt's target origin, inside
+//     its base path, moves to devproxy's origin and rt's prefix:
+//     http://localhost:8080/login behind "/api" with strip_prefix becomes
+//     http://localhost:3000/api/login;
+//   - a path-absolute URL ("/login") is the backend's own path: behind
+//     strip_prefix or a base path it becomes "/api/login"
+//     (ProxyPassReverse semantics), unless it already starts with the
+//     prefix. An absolute URL on devproxy's own origin
+//     (http://localhost:3000/login, which a framework trusting
+//     X-Forwarded-Host builds) is the same path and follows the same rule.
+//
+// Relative URLs and other origins are left alone, as are paths outside the
+// base path. The query and fragment are kept as the backend wrote them.
+func rewriteLocation(loc string, rt *route, in *http.Request) (string, locationEdit) {
 	loc = sanitizeHeaderValue(loc)
 	if strings.HasPrefix(loc, "/") && !strings.HasPrefix(loc, "//") {
 		return rewritePathAbsolute(loc, rt)
 	}
 	slashes := strings.Index(loc, "//")
 	if slashes < 0 {
-		return loc, false // relative: the browser resolves it against devproxy's origin already
+		return loc, locationKept // relative: the browser resolves it against devproxy's origin already
 	}
 	u, err := url.Parse(loc)
 	if err != nil || u.Host == "" || u.User != nil || u.Opaque != "" {
-		return loc, false
-	}
-	scheme := u.Scheme
-	if scheme == "" {
-		scheme = rt.target.Scheme // scheme-relative: the backend meant its own scheme
-	}
-	if !strings.EqualFold(scheme, rt.target.Scheme) || !sameHostPort(u, rt.target) {
-		return loc, false
+		return loc, locationKept
 	}
 	rest := loc[slashes+2:]
 	end := strings.IndexAny(rest, "/?#")
@@ -74,6 +90,13 @@ func rewriteLocation(loc string, rt *route, origin string) (string, bool) {
 		end = len(rest)
 	}
 	tail := rest[end:] // path, query and fragment, as written
+	scheme := u.Scheme
+	if scheme == "" {
+		scheme = rt.target.Scheme // scheme-relative: the backend meant its own scheme
+	}
+	if !strings.EqualFold(scheme, rt.target.Scheme) || !sameHostPort(u, rt.target) {
+		return rewriteOwnOrigin(loc, u, tail, rt, in)
+	}
 	pathEnd := strings.IndexAny(tail, "?#")
 	if pathEnd < 0 {
 		pathEnd = len(tail)
@@ -84,18 +107,42 @@ func rewriteLocation(loc string, rt *route, origin string) (string, bool) {
 	}
 	pub, ok := rt.publicPath(p)
 	if !ok {
-		return loc, false
+		return loc, locationKept
 	}
-	return origin + pub + tail[pathEnd:], true
+	return web.RequestOrigin(in) + pub + tail[pathEnd:], locationOnTarget
+}
+
+// rewriteOwnOrigin applies the path-absolute rule to an absolute URL on
+// devproxy's own origin, keeping the origin as the backend wrote it.
+func rewriteOwnOrigin(loc string, u *url.URL, tail string, rt *route, in *http.Request) (string, locationEdit) {
+	origin := *u
+	if origin.Scheme == "" {
+		origin.Scheme = "http"
+		if in.TLS != nil {
+			origin.Scheme = "https"
+		}
+	}
+	if !isOwnOrigin(in, web.OriginOf(&origin)) {
+		return loc, locationKept
+	}
+	p := tail
+	if p == "" || p[0] != '/' {
+		p = "/" + p // "http://localhost:3000?x" is the root with a query
+	}
+	out, edit := rewritePathAbsolute(p, rt)
+	if edit == locationKept {
+		return loc, locationKept
+	}
+	return loc[:len(loc)-len(tail)] + out, edit
 }
 
 // rewritePathAbsolute maps "/login?x" from a backend behind a stripped
 // prefix or a base path to the public "/api/login?x". A path that already
 // starts with the route's prefix is left alone: that backend knows its
 // public prefix (it would otherwise become /api/api/...).
-func rewritePathAbsolute(loc string, rt *route) (string, bool) {
+func rewritePathAbsolute(loc string, rt *route) (string, locationEdit) {
 	if !rt.StripPrefix && strings.TrimSuffix(rt.target.Path, "/") == "" {
-		return loc, false // the backend's paths are the public paths
+		return loc, locationKept // the backend's paths are the public paths
 	}
 	end := strings.IndexAny(loc, "?#")
 	if end < 0 {
@@ -103,13 +150,13 @@ func rewritePathAbsolute(loc string, rt *route) (string, bool) {
 	}
 	p := loc[:end]
 	if rt.StripPrefix && (p == rt.Path || strings.HasPrefix(p, rt.Path+"/")) {
-		return loc, false
+		return loc, locationKept
 	}
 	pub, ok := rt.publicPath(p)
 	if !ok || pub == p {
-		return loc, false
+		return loc, locationKept
 	}
-	return pub + loc[end:], true
+	return pub + loc[end:], locationBackendPath
 }
 
 // sameHostPort reports whether u names the host and port of target. All
@@ -139,11 +186,11 @@ func portOrDefault(u *url.URL, scheme string) string {
 // rewriteRefresh rewrites the URL in a Refresh header ("5; url=http://…",
 // also "5;URL='…'" and "0, http://…", as HTML's meta refresh parser
 // accepts them) with rewriteLocation, keeping the rest as written.
-func rewriteRefresh(v string, rt *route, origin string) (string, bool) {
+func rewriteRefresh(v string, rt *route, in *http.Request) (string, locationEdit) {
 	v = sanitizeHeaderValue(v)
 	sep := strings.IndexAny(v, ";,")
 	if sep < 0 {
-		return v, false // a delay only
+		return v, locationKept // a delay only
 	}
 	i := sep + 1
 	i += len(v[i:]) - len(strings.TrimLeft(v[i:], " \t"))
@@ -163,13 +210,13 @@ func rewriteRefresh(v string, rt *route, origin string) (string, bool) {
 		i++
 	}
 	if i >= end {
-		return v, false
+		return v, locationKept
 	}
-	out, ok := rewriteLocation(v[i:end], rt, origin)
-	if !ok {
-		return v, false
+	out, edit := rewriteLocation(v[i:end], rt, in)
+	if edit == locationKept {
+		return v, locationKept
 	}
-	return v[:i] + out + v[end:], true
+	return v[:i] + out + v[end:], edit
 }
 
 // withoutQuery drops a URL's query and fragment for logging: redirects

@@ -2,11 +2,15 @@ package devproxy
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/devproxy/devproxy/internal/testkit"
 )
 
 func TestPublicPath(t *testing.T) {
@@ -84,16 +88,27 @@ func TestRewriteLocation(t *testing.T) {
 		{"userinfo", stripped, "http://u:p@127.0.0.1:8080/x", ""},
 		{"not a url", stripped, "http://[::1/x", ""},
 		{"regexp route", regex, "http://127.0.0.1:8080/x", ""},
+		// One rule for a backend path, however it is written: an absolute
+		// URL on devproxy's own origin (Flask's url_for(_external=True)
+		// behind ProxyFix(x_host=1)) maps as the path-absolute one does.
+		{"own origin, behind strip_prefix", stripped, origin + "/login?next=/a", origin + "/api/login?next=/a"},
+		{"own host, other port", stripped, "http://localhost:3001/login", ""},
+		{"own origin, scheme-relative", stripped, "//localhost:3000/login", "//localhost:3000/api/login"},
+		{"own origin, no path", stripped, origin, origin + "/api"},
+		{"own origin, already public", stripped, origin + "/api/login", ""},
+		{"own origin, no strip, no base", plain, origin + "/login", ""},
+		{"own origin, other scheme", stripped, "https://localhost:3000/login", ""},
 	}
+	in := httptest.NewRequest("GET", origin+"/api/x", nil)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			want := tt.want
 			if want == "" {
 				want = tt.in
 			}
-			got, ok := rewriteLocation(tt.in, tt.rt, origin)
-			if got != want || ok != (tt.want != "") {
-				t.Errorf("rewriteLocation(%q) = %q, %v, want %q, %v", tt.in, got, ok, want, tt.want != "")
+			got, edit := rewriteLocation(tt.in, tt.rt, in)
+			if got != want || (edit != locationKept) != (tt.want != "") {
+				t.Errorf("rewriteLocation(%q) = %q, %v, want %q, changed %v", tt.in, got, edit, want, tt.want != "")
 			}
 		})
 	}
@@ -117,15 +132,16 @@ func TestRewriteRefresh(t *testing.T) {
 		{"relative url", "3; url=next", ""},
 		{"foreign url", "3; url=https://example.com/", ""},
 	}
+	in := httptest.NewRequest("GET", origin+"/api/x", nil)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			want := tt.want
 			if want == "" {
 				want = tt.in
 			}
-			got, ok := rewriteRefresh(tt.in, rt, origin)
-			if got != want || ok != (tt.want != "") {
-				t.Errorf("rewriteRefresh(%q) = %q, %v, want %q, %v", tt.in, got, ok, want, tt.want != "")
+			got, edit := rewriteRefresh(tt.in, rt, in)
+			if got != want || (edit != locationKept) != (tt.want != "") {
+				t.Errorf("rewriteRefresh(%q) = %q, %v, want %q, changed %v", tt.in, got, edit, want, tt.want != "")
 			}
 		})
 	}
@@ -202,5 +218,65 @@ strip_prefix = true
 	}
 	if res.Request.URL.Host != p.Addr {
 		t.Errorf("client ended at %s, want devproxy at %s", res.Request.URL, p.Addr)
+	}
+}
+
+// TestRedirectsOneRuleAndEscapeHatch: a redirect to a backend path is
+// mapped under the route whether the backend wrote it path-absolute or
+// absolute on devproxy's own origin (Flask's url_for(_external=True)
+// behind ProxyFix(x_host=1)); the log names the switch that turns it off,
+// and redirects = "passthrough" leaves every Location alone.
+func TestRedirectsOneRuleAndEscapeHatch(t *testing.T) {
+	var proxyURL, backendURL atomic.Value
+	backend := newRewriteBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch strings.TrimPrefix(r.URL.Path, "/raw") {
+		case "/own":
+			w.Header().Set("Location", proxyURL.Load().(string)+"/login?next=/x")
+		case "/path":
+			w.Header().Set("Location", "/login")
+		case "/target":
+			w.Header().Set("Location", backendURL.Load().(string)+"/login")
+		}
+		w.WriteHeader(http.StatusFound)
+	}))
+	backendURL.Store(backend.URL)
+	logs := testkit.NewLogRecorder()
+	p := startProxyLogged(t, `
+[routes."/api"]
+target = "`+backend.URL+`"
+strip_prefix = true
+[routes."/raw"]
+target = "`+backend.URL+`"
+strip_prefix = true
+redirects = "passthrough"
+`, slog.New(logs))
+	proxyURL.Store(p.URL)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	tests := []struct{ path, want string }{
+		{"/api/own", p.URL + "/api/login?next=/x"},
+		{"/api/path", "/api/login"},
+		{"/api/target", p.URL + "/api/login"},
+		{"/raw/own", p.URL + "/login?next=/x"},
+		{"/raw/path", "/login"},
+		{"/raw/target", backend.URL + "/login"},
+	}
+	for _, tt := range tests {
+		res, err := noFollow.Get(p.URL + tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := res.Header.Get("Location"); got != tt.want {
+			t.Errorf("GET %s: Location %q, want %q", tt.path, got, tt.want)
+		}
+	}
+	var hatch int
+	for _, rec := range logs.All("location rewritten") {
+		if rec["turn_off"] == `routes."/api".redirects = "passthrough"` {
+			hatch++
+		}
+	}
+	if hatch != 2 {
+		t.Errorf("%d location log lines name redirects = \"passthrough\", want 2 (the mapped backend paths): %v", hatch, logs.All("location rewritten"))
 	}
 }

@@ -130,14 +130,27 @@ func (s *Server) rewriteRequest(rt *route, pr *httputil.ProxyRequest) {
 	}
 	pr.SetXForwarded()
 
+	// Only devproxy says which prefix it removed: a backend that trusts
+	// X-Forwarded-Prefix (Werkzeug's ProxyFix, Spring) must never build
+	// URLs from a value the browser made up.
+	out.Header.Del("X-Forwarded-Prefix")
+	if rt.StripPrefix && rt.Path != "/" {
+		out.Header.Set("X-Forwarded-Prefix", rt.Path)
+	}
+
 	if rt.ChangeOrigin {
 		out.Host = rt.target.Host
-		// A backend that compares Origin with Host on the handshake
-		// (gorilla/websocket's default, Django Channels, Socket.IO cors)
-		// must see its own origin; allowUpgrade has already checked the
-		// browser's. Plain requests keep Origin for the backend's CORS.
-		if web.IsUpgrade(pr.In) && pr.In.Header.Get("Origin") != "" {
+		switch {
+		case web.IsUpgrade(pr.In) && pr.In.Header.Get("Origin") != "":
+			// A backend that compares Origin with Host on the handshake
+			// (gorilla/websocket's default, Django Channels, Socket.IO
+			// cors) must see its own origin; allowUpgrade has already
+			// checked the browser's.
 			out.Header.Set("Origin", rt.targetOrigin)
+		case !rt.isFrontend:
+			// The dev server keeps the browser's Origin: Next's Server
+			// Actions compare it with X-Forwarded-Host, which is devproxy's.
+			presentTargetOrigin(rt, pr.In, out.Header)
 		}
 	} else {
 		out.Host = pr.In.Host
@@ -150,14 +163,20 @@ func (s *Server) rewriteRequest(rt *route, pr *httputil.ProxyRequest) {
 
 // modifyResponse runs once the backend's response headers have arrived.
 func (s *Server) modifyResponse(rt *route, res *http.Response) error {
-	if st := stateFrom(res.Request.Context()); st != nil {
+	st := stateFrom(res.Request.Context())
+	if st != nil {
 		st.answered.Store(true)
 		st.timer.Stop()
 	}
 	s.health.answered(rt.addr)
 	noteUpstreamResponse(res) // before rewriting, so the status page can show both
-	if !rt.isFrontend {
-		s.rewriteResponse(rt, res)
+	switch {
+	case st == nil:
+	case rt.isFrontend:
+		s.noteFrontendMiss(st.in, res)
+	default:
+		s.rewriteResponse(rt, st.in, res)
+		s.sniffCSRF(rt, st.in, res)
 	}
 	return nil
 }

@@ -17,6 +17,8 @@ import (
 type requestInfo struct {
 	route   string // "/api", "frontend", "static", "devproxy"
 	outcome string // why it failed, when it did
+	fix     string // what would make it work, when devproxy knows
+	warn    bool   // log the line at warn: something broke that the user should look at
 	id      uint64 // the status feed's entry id
 	start   time.Time
 	hdr     *exchangeHeaders // nil unless a status page is watching
@@ -61,6 +63,21 @@ func noteOutcome(r *http.Request, outcome string) {
 	}
 }
 
+// noteFix records the fix for the outcome noted on r.
+func noteFix(r *http.Request, fix string) {
+	if ri := infoFrom(r); ri != nil {
+		ri.fix = fix
+	}
+}
+
+// Outcomes of a response that did not complete. A browser that goes away
+// (closed tab, es.close(), a killed curl) is normal and not the backend's
+// fault; only a read error from upstream is.
+const (
+	outcomeClientClosed = "client closed the connection"
+	outcomeBackendBroke = "response aborted: the backend broke off mid-body, the client got a truncated response"
+)
+
 // logRequests writes one line per request: method, path, route, status,
 // duration, size, and the cause when it failed.
 func (s *Server) logRequests(next http.Handler) http.Handler {
@@ -87,13 +104,17 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 				}
 			}
 		}
-		// ReverseProxy aborts a response whose upstream body breaks off by
-		// panicking with http.ErrAbortHandler; log the request on the way
-		// out all the same, saying what happened.
+		// ReverseProxy aborts a response whose body copy fails by panicking
+		// with http.ErrAbortHandler, whichever side failed; log the request
+		// on the way out all the same, saying which one it was.
 		completed := false
 		defer func() {
 			if !completed && ri.outcome == "" {
-				ri.outcome = "response aborted: the backend broke off mid-body, the client got a truncated response"
+				if clientGone(r, rec) {
+					ri.outcome = outcomeClientClosed
+				} else {
+					ri.outcome, ri.warn = outcomeBackendBroke, true
+				}
 			}
 			s.logRequest(r, rec, ri, start)
 		}()
@@ -122,7 +143,21 @@ func (s *Server) logRequest(r *http.Request, rec *statusRecorder, ri *requestInf
 	if ri.outcome != "" {
 		attrs = append(attrs, slog.String("reason", ri.outcome))
 	}
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+	if ri.fix != "" {
+		attrs = append(attrs, slog.String("fix", ri.fix))
+	}
+	level := slog.LevelInfo
+	if ri.warn {
+		level = slog.LevelWarn
+	}
+	s.log.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+// clientGone reports whether the browser side of r went away: net/http
+// cancels the request's context when it sees the connection close, and a
+// write to a closed connection fails.
+func clientGone(r *http.Request, rec *statusRecorder) bool {
+	return r.Context().Err() != nil || rec.writeFailed
 }
 
 // statusRecorder captures the status and body size for the log line. It
@@ -130,10 +165,12 @@ func (s *Server) logRequest(r *http.Request, rec *statusRecorder, ri *requestInf
 // hijack is logged as 101) and Unwrap for everything else.
 type statusRecorder struct {
 	http.ResponseWriter
-	status   int
-	bytes    int64
-	ri       *requestInfo
-	onHijack func() // publishes the 101 while the connection is still open
+	status int
+	bytes  int64
+	ri     *requestInfo
+	// writeFailed is set once a write to the client fails: it went away.
+	writeFailed bool
+	onHijack    func() // publishes the 101 while the connection is still open
 	// websocket is set for a WebSocket handshake: a hijacked connection is
 	// then wrapped to count the messages relayed over it.
 	websocket bool
@@ -163,6 +200,9 @@ func (w *statusRecorder) Write(b []byte) (int, error) {
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
+	if err != nil {
+		w.writeFailed = true
+	}
 	return n, err
 }
 

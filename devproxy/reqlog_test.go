@@ -1,6 +1,7 @@
 package devproxy
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"log/slog"
@@ -118,4 +119,69 @@ func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Serve did not return")
 	}
+}
+
+// TestAbortedResponseBlamesTheRightSide: a response that stops mid-body is
+// logged as the client's doing when the browser left (closed tab,
+// es.close(), a killed curl) and as the backend's only when its body broke
+// off. Both over real sockets.
+func TestAbortedResponseBlamesTheRightSide(t *testing.T) {
+	t.Run("client closed", func(t *testing.T) {
+		t.Parallel()
+		backendDone := make(chan struct{})
+		be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer close(backendDone)
+			w.Header().Set("Content-Type", "text/event-stream")
+			io.WriteString(w, "data: first\n\n")
+			w.(http.Flusher).Flush()
+			select { // a healthy stream: it only ends when devproxy cancels it
+			case <-r.Context().Done():
+			case <-time.After(30 * time.Second):
+			}
+		}))
+		t.Cleanup(be.Close)
+		logs := testkit.NewLogRecorder()
+		p := startProxyLogged(t, fmt.Sprintf("[routes]\n\"/events\" = %q\n", be.URL), slog.New(logs))
+		conn, err := net.Dial("tcp", p.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "GET /events HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n", p.Addr)
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		rd := bufio.NewReader(conn)
+		for {
+			line, err := rd.ReadString('\n')
+			if err != nil {
+				t.Fatalf("reading the stream: %v", err)
+			}
+			if strings.Contains(line, "data: first") {
+				break
+			}
+		}
+		conn.Close() // the tab goes away mid-stream
+		rec := logs.Wait(t, "request", 10*time.Second)
+		if want := "client closed the connection"; rec["reason"] != want || rec["level"] != "INFO" {
+			t.Errorf("request line: reason %q at %s, want %q at INFO (all: %v)", rec["reason"], rec["level"], want, rec)
+		}
+		testkit.Receive(t, backendDone, 10*time.Second, "backend handler ending after the client left")
+	})
+	t.Run("backend broke off", func(t *testing.T) {
+		t.Parallel()
+		addr := rawBackend(t, func(c net.Conn) {
+			readRequestHead(c)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly ten b")
+		})
+		logs := testkit.NewLogRecorder()
+		p := startProxyLogged(t, fmt.Sprintf("[routes]\n\"/api\" = \"http://%s\"\n", addr), slog.New(logs))
+		conn, err := net.Dial("tcp", p.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close() // stays open until the log line is written: the client is still there
+		fmt.Fprintf(conn, "GET /api/x HTTP/1.1\r\nHost: %s\r\n\r\n", p.Addr)
+		rec := logs.Wait(t, "request", 10*time.Second)
+		if !strings.Contains(rec["reason"], "backend broke off mid-body") || rec["level"] != "WARN" {
+			t.Errorf("request line: reason %q at %s, want the backend blamed at WARN (all: %v)", rec["reason"], rec["level"], rec)
+		}
+	})
 }

@@ -7,19 +7,17 @@ import (
 
 // rewriteResponse makes what a route's backend sent work at devproxy's
 // origin: Set-Cookie (cookies.go), Location, Content-Location and Refresh
-// (location.go), and CORS headers for routes with a cors table (cors.go).
+// (location.go) unless redirects = "passthrough", and CORS headers for routes with a cors table (cors.go).
 // Every change is logged.
-func (s *Server) rewriteResponse(rt *route, res *http.Response) {
-	st := stateFrom(res.Request.Context())
-	if st == nil || st.in == nil {
-		return
-	}
+func (s *Server) rewriteResponse(rt *route, in *http.Request, res *http.Response) {
 	if rt.Cookies != "passthrough" {
-		s.rewriteCookies(rt, st.in, res.Header)
+		s.rewriteCookies(rt, in, res.Header)
 	}
-	s.rewriteLocations(rt, st.in, res.Header)
+	if rt.Redirects != "passthrough" {
+		s.rewriteLocations(rt, in, res.Header)
+	}
 	if rt.CORS != nil {
-		s.applyCORS(rt, st.in, res.Header)
+		s.applyCORS(rt, in, res.Header)
 	}
 }
 

@@ -1,8 +1,12 @@
 package devproxy
 
 import (
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/devproxy/devproxy/devproxy/internal/web"
 )
 
 func FuzzRewriteSetCookie(f *testing.F) {
@@ -51,17 +55,18 @@ func FuzzRewriteLocation(f *testing.F) {
 		rewriteTestRoute(f, "/api", "http://127.0.0.1:8080/v1", false),
 	}
 	const origin = "http://localhost:3000"
+	in := httptest.NewRequest("GET", origin+"/api/x", nil)
 	f.Fuzz(func(t *testing.T, loc string) {
 		for _, rt := range routes {
-			out, ok := rewriteLocation(loc, rt, origin)
+			out, edit := rewriteLocation(loc, rt, in)
 			if strings.ContainsAny(out, "\r\n") {
 				t.Fatalf("rewriteLocation(%q) = %q: contains CR or LF", loc, out)
 			}
 			// A rewrite lands on devproxy's origin, or stays a path on it.
-			if ok && !strings.HasPrefix(out, origin+"/") && !(strings.HasPrefix(out, "/") && !strings.HasPrefix(out, "//")) {
+			if edit != locationKept && !onOrigin(out, origin) {
 				t.Fatalf("rewriteLocation(%q) = %q: rewritten but not onto devproxy's origin", loc, out)
 			}
-			out, _ = rewriteRefresh(loc, rt, origin)
+			out, _ = rewriteRefresh(loc, rt, in)
 			if strings.ContainsAny(out, "\r\n") {
 				t.Fatalf("rewriteRefresh(%q) = %q: contains CR or LF", loc, out)
 			}
@@ -86,6 +91,7 @@ func BenchmarkRewriteSetCookie(b *testing.B) {
 
 func BenchmarkRewriteLocation(b *testing.B) {
 	rt := rewriteTestRoute(b, "/api", "http://127.0.0.1:8080", true)
+	in := httptest.NewRequest("GET", "http://localhost:3000/api/x", nil)
 	for _, bc := range []struct{ name, loc string }{
 		{"rewritten", "http://127.0.0.1:8080/login?next=%2Fdashboard"},
 		{"relative", "/login?next=%2Fdashboard"},
@@ -94,8 +100,25 @@ func BenchmarkRewriteLocation(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				rewriteLocation(bc.loc, rt, "http://localhost:3000")
+				rewriteLocation(bc.loc, rt, in)
 			}
 		})
 	}
+}
+
+// onOrigin reports whether a rewritten URL stays on devproxy's origin: a
+// path on it, or an absolute URL whose origin is devproxy's (as written,
+// so scheme-relative and upper-case spellings count).
+func onOrigin(out, origin string) bool {
+	if strings.HasPrefix(out, "/") && !strings.HasPrefix(out, "//") {
+		return true
+	}
+	u, err := url.Parse(out)
+	if err != nil {
+		return false
+	}
+	if u.Scheme == "" {
+		u.Scheme = "http"
+	}
+	return web.OriginOf(u) == origin
 }

@@ -58,7 +58,7 @@ func (s *Server) compileTable(cfg *config.Config) (*table, error) {
 	}
 	switch fe := cfg.Frontend; {
 	case fe.DevServer != "":
-		rc := config.Route{Path: "/", Target: fe.DevServer, Timeout: cfg.Timeout, Retry: cfg.Retry, Cookies: "passthrough"}
+		rc := config.Route{Path: "/", Target: fe.DevServer, Timeout: cfg.Timeout, Retry: cfg.Retry, Cookies: "passthrough", Redirects: "passthrough"}
 		rt, err := s.compileRoute(rc, "frontend")
 		if err != nil {
 			return nil, err
@@ -68,7 +68,9 @@ func (s *Server) compileTable(cfg *config.Config) (*table, error) {
 		rt.ChangeOrigin = true // the dev server's allowedHosts check expects its own Host
 		t.front = rt
 	case fe.Static != "":
-		h, err := newStaticHandler(fe, s.notFound)
+		h, err := newStaticHandler(fe, func(w http.ResponseWriter, r *http.Request, status int, cause, fix string) {
+			s.staticProblem(t, w, r, status, cause, fix)
+		})
 		if err != nil {
 			return nil, err
 		}

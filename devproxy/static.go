@@ -21,22 +21,24 @@ type staticHandler struct {
 	root     *os.Root
 	spa      bool
 	dotfiles bool // serve .env, .git and friends (opt-in)
-	notFound func(w http.ResponseWriter, r *http.Request, cause, fix string)
+	// problem answers a 404 or 405 with an error page.
+	problem func(w http.ResponseWriter, r *http.Request, status int, cause, fix string)
 }
 
-func newStaticHandler(fe config.Frontend, notFound func(http.ResponseWriter, *http.Request, string, string)) (*staticHandler, error) {
+func newStaticHandler(fe config.Frontend, problem func(http.ResponseWriter, *http.Request, int, string, string)) (*staticHandler, error) {
 	dir := fe.Static
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, fmt.Errorf("opening static directory: %w", err)
 	}
-	return &staticHandler{root: root, spa: fe.SPA, dotfiles: fe.Dotfiles, notFound: notFound}, nil
+	return &staticHandler{root: root, spa: fe.SPA, dotfiles: fe.Dotfiles, problem: problem}, nil
 }
 
 func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "a static build answers only GET and HEAD; add a route for "+r.URL.Path+" to send it to a backend", http.StatusMethodNotAllowed)
+		seg := firstSegment(r.URL.Path)
+		h.problem(w, r, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s reached the static build, which answers only GET and HEAD", r.Method, r.URL.Path),
+			fmt.Sprintf("if a backend handles %s, add a route for it: [%s] target = \"http://localhost:8080\"", r.URL.Path, config.DisplayKey([]string{"routes", seg})))
 		return
 	}
 	urlPath := path.Clean("/" + r.URL.Path)
@@ -46,7 +48,7 @@ func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !h.dotfiles && isHidden(name) {
 		// .env, .git/config and friends are never part of a build.
-		h.notFound(w, r, fmt.Sprintf("%s is a hidden file; devproxy does not serve dotfiles from the static directory", urlPath),
+		h.problem(w, r, http.StatusNotFound, fmt.Sprintf("%s is a hidden file; devproxy does not serve dotfiles from the static directory", urlPath),
 			"if you need it, set dotfiles = true in [frontend]")
 		return
 	}
@@ -73,7 +75,7 @@ func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if h.spa && hasExtension(urlPath) {
 			fix = "the SPA fallback serves index.html only for paths without a file extension; " + fix
 		}
-		h.notFound(w, r, fmt.Sprintf("no file %s in the static build", urlPath), fix)
+		h.problem(w, r, http.StatusNotFound, fmt.Sprintf("no file %s in the static build", urlPath), fix)
 		return
 	}
 	defer f.Close()

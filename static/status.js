@@ -89,7 +89,7 @@ function row(e) {
   const tr = el('tr', { 'data-id': e.id, 'data-status': e.status, 'data-route': e.route },
     el('td', { class: 'dim' }, new Date(e.time).toLocaleTimeString()),
     el('td', { class: 'mono' }, e.method),
-    el('td', { class: 'mono path', title: e.error || '' }, e.path),
+    el('td', { class: 'mono path', title: [e.error, e.fix && 'fix: ' + e.fix].filter(Boolean).join('\n') }, e.path),
     el('td', { class: 'mono' }, e.route),
     el('td', { class: 's' + String(e.status)[0] }, statusText, e.error ? el('span', { class: 'dim' }, ' · ' + e.error) : ''),
     el('td', { class: 'num' }, e.open ? '…' : dur(e.dur_ms)),
@@ -163,10 +163,11 @@ function showDetail(id) {
   $('detail-title').textContent = `${e.method} ${e.path} → ${e.route} · ${e.status}` + (e.error ? ` · ${e.error}` : '');
   const body = $('detail-body');
   const h = e.headers;
+  const fix = e.fix ? el('p', { class: 'fix' }, el('b', {}, 'fix: '), e.fix) : '';
   if (!h) {
-    body.replaceChildren(el('p', { class: 'empty' }, 'Headers are captured only while a status page is open; this request came before. Send it again to see them.'));
+    body.replaceChildren(fix, el('p', { class: 'empty' }, 'Headers are captured only while a status page is open; this request came before. Send it again to see them.'));
   } else {
-    body.replaceChildren(el('div', { class: 'hops' },
+    body.replaceChildren(fix, el('div', { class: 'hops' },
       hop('request from the browser', '', h.request_in, null),
       hop('request to the backend', h.upstream || '', h.request_out, h.request_in),
       hop('response from the backend', '', h.response_in, null),

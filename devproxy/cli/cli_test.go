@@ -127,8 +127,8 @@ change_origin = true
 		path  string
 		wants []string
 	}{
-		{"/api/users?id=1", []string{"route    /api  (devproxy.toml:5)", "upstream http://localhost:8080/v1/users?id=1", "Host     localhost:3000", "Authorization: •••"}},
-		{"/gh/repos", []string{"upstream https://api.github.com/gh/repos", "Host     api.github.com"}},
+		{"/api/users?id=1", []string{"route    /api  (devproxy.toml:5)", "upstream http://localhost:8080/v1/users?id=1", "Host     localhost:3000", "Authorization: •••", "X-Forwarded-Prefix: /api"}},
+		{"/gh/repos", []string{"upstream https://api.github.com/gh/repos", "Host     api.github.com", "Origin   https://api.github.com"}},
 		{"/src/main.ts", []string{"route    frontend dev server", "upstream http://localhost:5173/src/main.ts", "Host     localhost:5173"}},
 		{"/__devproxy/", []string{"served by devproxy itself"}},
 	}

@@ -131,7 +131,7 @@ func (h *ConsoleHandler) Handle(_ context.Context, rec slog.Record) error {
 // appendRequest appends the line for a "request" record:
 // "15:04:05 GET    /api/users → /api 200 3ms 1.5kB".
 func (h *ConsoleHandler) appendRequest(b []byte, rec slog.Record) []byte {
-	var method, path, route, reason string
+	var method, path, route, reason, fix string
 	var status int64
 	var dur time.Duration
 	var size int64
@@ -151,6 +151,8 @@ func (h *ConsoleHandler) appendRequest(b []byte, rec slog.Record) []byte {
 			size = a.Value.Int64()
 		case "reason":
 			reason = a.Value.String()
+		case "fix":
+			fix = a.Value.String()
 		}
 		return true
 	})
@@ -191,6 +193,10 @@ func (h *ConsoleHandler) appendRequest(b []byte, rec slog.Record) []byte {
 		b = h.startPaint(b, color)
 		b = appendSafe(b, reason)
 		b = h.endPaint(b)
+	}
+	if fix != "" {
+		b = append(b, " — fix: "...)
+		b = appendSafe(b, fix)
 	}
 	return append(b, '\n')
 }

@@ -60,6 +60,12 @@ func TestConsoleRequestLine(t *testing.T) {
 			want:  "15:04:05 DELETE /x → / 502 1.5s 3.0MB connection refused\n",
 		},
 		{
+			name: "cause and fix",
+			attrs: []slog.Attr{slog.String("method", "POST"), slog.String("path", "/admin/login/"), slog.String("route", "/admin"), slog.Int("status", 403), slog.Duration("dur", 2*time.Millisecond), slog.Int64("bytes", 2567),
+				slog.String("reason", "Django refused the request: CSRF verification failed"), slog.String("fix", "set change_origin = true")},
+			want: "15:04:05 POST   /admin/login/ → /admin 403 2ms 2.5kB Django refused the request: CSRF verification failed — fix: set change_origin = true\n",
+		},
+		{
 			name:  "colour",
 			color: true,
 			attrs: []slog.Attr{slog.String("method", "GET"), slog.String("path", "/"), slog.String("route", "frontend"), slog.Int("status", 404), slog.Duration("dur", 800*time.Nanosecond), slog.Int64("bytes", 12)},
