@@ -38,7 +38,8 @@ func runDoctor(ctx context.Context, c Options, args []string) int {
 	fs := newFlagSet(c, "doctor", "URL [flags]",
 		"Say what the browser will do with a cross-origin fetch(URL) from a page at --origin: the exact console error,\n"+
 			"why, whose side must change, and the fix. Sends the requests the browser would send.\n"+
-			"Exit status: 0 the browser allows the call, 1 it blocks it (or the server is unreachable), 2 usage error.")
+			"Exit status: 0 the browser allows the call, 1 it blocks it (or the server is unreachable, or refuses it\n"+
+			"with an error status), 2 usage error.")
 	o := doctor.Options{UserAgent: "devproxy-doctor/" + Version()}
 	fs.StringVar(&o.Origin, "origin", doctor.DefaultOrigin, "the origin of the page that makes the call")
 	fs.StringVar(&o.Method, "method", "GET", "the method passed to fetch()")

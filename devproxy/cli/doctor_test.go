@@ -242,3 +242,59 @@ func TestDoctorUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestDoctorReportsRefusal: a call CORS allows but the server answers with
+// an error is not ALLOWED: doctor exits 1, quotes the status and the first
+// line of the body, and recognises a framework's CSRF page with its fix.
+func TestDoctorReportsRefusal(t *testing.T) {
+	djangoPage, err := os.ReadFile("../internal/web/testdata/csrf/django_origin.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name        string
+		status      int
+		contentType string
+		body        string
+		args        []string
+		want        []string
+	}{
+		{"django csrf", 403, "text/html; charset=utf-8", string(djangoPage),
+			[]string{"--method", "POST", "--content-type", "application/json", "--credentials", "include", "--fix", "django"},
+			[]string{"Verdict: REFUSED", "CORS allowed, but the server refused: 403 Forbidden — Django's CSRF check: CSRF verification failed (Origin checking failed",
+				`CSRF_TRUSTED_ORIGINS = ["http://localhost:3000"]`}},
+		{"json error", 401, "application/json", "{\"detail\": \"Authentication credentials were not provided.\"}\n", nil,
+			[]string{"Verdict: REFUSED", `CORS allowed, but the server refused: 401 Unauthorized — {"detail": "Authentication credentials were not provided."}`}},
+		{"html error", 404, "text/html", "<!doctype html><html><head><title>x</title><style>p{}</style></head><body>\n<h1>No such item</h1><p>gone</p></body></html>", nil,
+			[]string{"CORS allowed, but the server refused: 404 Not Found — No such item gone"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				h := w.Header()
+				h.Set("Access-Control-Allow-Origin", doctorOrigin)
+				h.Set("Access-Control-Allow-Credentials", "true")
+				h.Set("Vary", "Origin")
+				if r.Method == http.MethodOptions {
+					h.Set("Access-Control-Allow-Methods", "POST")
+					h.Set("Access-Control-Allow-Headers", "content-type")
+					h.Set("Access-Control-Max-Age", "7200")
+					w.WriteHeader(http.StatusNoContent)
+					return
+				}
+				h.Set("Content-Type", tt.contentType)
+				w.WriteHeader(tt.status)
+				io.WriteString(w, tt.body)
+			}))
+			t.Cleanup(srv.Close)
+			code, out, errOut := runDoctorCLI(t, append([]string{srv.URL + "/items", "--origin", doctorOrigin}, tt.args...)...)
+			if code != exitFailed {
+				t.Errorf("exit %d, want %d (stderr %q)", code, exitFailed, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}

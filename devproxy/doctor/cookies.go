@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/devproxy/devproxy/devproxy/internal/web"
+	"golang.org/x/net/publicsuffix"
 )
 
 // cookieWarnings explains what the browser will do with the Set-Cookie
@@ -56,10 +57,12 @@ func cookieWarnings(call corsCall, origin string, target *url.URL, res wireRespo
 	return out
 }
 
-// siteOf approximates a host's site (its registrable domain) without the
-// public suffix list: IP addresses, localhost and single-label names are
-// their own site; otherwise the last two labels. Good enough for the
-// localhost vs 127.0.0.1 vs api.example.com cases development meets.
+// siteOf is a host's site (RFC 6265bis "registrable domain"): the public
+// suffix plus one label, from the Public Suffix List as net/http/cookiejar
+// uses it, so alice.github.io and bob.github.io are two sites and
+// a.example.co.uk and b.example.co.uk one. IP addresses, localhost and
+// single-label names are their own site, and so is a host that is itself
+// a public suffix.
 func siteOf(host string) string {
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
 	if web.IsLocalhostName(host) {
@@ -68,6 +71,9 @@ func siteOf(host string) string {
 	if net.ParseIP(host) != nil || !strings.Contains(host, ".") {
 		return host
 	}
-	labels := strings.Split(host, ".")
-	return strings.Join(labels[len(labels)-2:], ".")
+	site, err := publicsuffix.EffectiveTLDPlusOne(host)
+	if err != nil {
+		return host
+	}
+	return site
 }

@@ -47,6 +47,7 @@ type wireRequest struct {
 type wireResponse struct {
 	Status int
 	Header http.Header
+	Body   []byte // the first web.CSRFSniffLimit bytes
 	Err    error
 }
 
@@ -100,6 +101,8 @@ type diagnosis struct {
 	TooManyRedirects                  bool
 	Preflight                         preflightNeed
 	Failure                           *corsFailure
+	// Final is the response the page reads once CORS allowed the call.
+	Final wireResponse
 	// Tainted is set when a cross-origin redirect made the browser send Origin: null.
 	Tainted   bool
 	Warnings  []string
@@ -202,6 +205,7 @@ func fetch(call corsCall, rp *replay, d *diagnosis) bool {
 		loc, isRedirect := redirectTarget(cur, res)
 		if !isRedirect {
 			d.Allowed = true
+			d.Final = res
 			d.Warnings = append(d.Warnings, responseWarnings(call, origin, res)...)
 			d.Warnings = append(d.Warnings, cookieWarnings(call, origin, cur, res)...)
 			return true

@@ -187,9 +187,30 @@ func TestSiteOf(t *testing.T) {
 	for host, want := range map[string]string{
 		"localhost": "localhost", "app.localhost": "localhost", "127.0.0.1": "127.0.0.1", "::1": "::1",
 		"api.example.com": "example.com", "example.com": "example.com", "a.b.example.com.": "example.com", "devbox": "devbox",
+		// Public suffixes longer than one label: the last two labels are not the site.
+		"a.example.co.uk": "example.co.uk", "b.example.co.uk": "example.co.uk", "co.uk": "co.uk",
+		"alice.github.io": "alice.github.io", "api.alice.github.io": "alice.github.io", "github.io": "github.io",
+		"my-app.vercel.app": "my-app.vercel.app", "api.vercel.app": "api.vercel.app",
 	} {
 		if got := siteOf(host); got != want {
 			t.Errorf("siteOf(%q) = %q, want %q", host, got, want)
+		}
+	}
+	// The cookie warning follows: a page on one github.io project calling
+	// another is cross-site, two hosts of example.co.uk are not.
+	for _, tt := range []struct {
+		page, api string
+		cross     bool
+	}{
+		{"https://alice.github.io", "https://bob.github.io/api", true},
+		{"https://www.example.co.uk", "https://api.example.co.uk/me", false},
+		{"https://front.vercel.app", "https://back.vercel.app/me", true},
+	} {
+		u, _ := url.Parse(tt.api)
+		call := corsCall{URL: u, Origin: tt.page, Method: "GET", Credentials: "include"}
+		ws := cookieWarnings(call, tt.page, u, wireResponse{Status: 200, Header: http.Header{"Set-Cookie": {"s=1; Path=/; Secure"}}})
+		if got := len(ws) > 0; got != tt.cross {
+			t.Errorf("cookie from %s for a page on %s: warnings %q, want cross-site = %v", tt.api, tt.page, ws, tt.cross)
 		}
 	}
 }

@@ -16,6 +16,8 @@ var FixStacks = []string{"express", "django", "flask", "go", "nginx", "apache", 
 type corsPolicy struct {
 	Origin      string
 	Credentials bool
+	// Method is the call's method.
+	Method string
 	// Methods and Headers are empty when the call needs no preflight.
 	Methods, Headers []string
 	Expose           []string
@@ -26,7 +28,8 @@ type corsPolicy struct {
 
 // policyFor derives the policy from the call the page makes.
 func policyFor(call corsCall) corsPolicy {
-	p := corsPolicy{Origin: call.Origin, Credentials: call.include(), MaxAge: web.ChromiumMaxAge, Path: call.URL.EscapedPath()}
+	p := corsPolicy{Origin: call.Origin, Credentials: call.include(), MaxAge: web.ChromiumMaxAge, Path: call.URL.EscapedPath(),
+		Method: call.Method}
 	if p.Path == "" {
 		p.Path = "/"
 	}
@@ -36,7 +39,7 @@ func policyFor(call corsCall) corsPolicy {
 		p.Headers = need.UnsafeHeaders
 	}
 	for _, r := range call.Read {
-		if !slices.Contains(safelistedResponseHeaders, strings.ToLower(r)) {
+		if !slices.Contains(safelistedResponseHeaders, strings.ToLower(r)) && !slices.ContainsFunc(p.Expose, func(e string) bool { return strings.EqualFold(e, r) }) {
 			p.Expose = append(p.Expose, r)
 		}
 	}
@@ -114,6 +117,13 @@ func expressFix(p corsPolicy) string {
 	return b.String()
 }
 
+// django-cors-headers' corsheaders.defaults (4.x): the snippet extends
+// them, so it lists only what they lack and never repeats an entry.
+var (
+	djangoDefaultMethods = []string{"DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT"}
+	djangoDefaultHeaders = []string{"accept", "authorization", "content-type", "user-agent", "x-csrftoken", "x-requested-with"}
+)
+
 func djangoFix(p corsPolicy) string {
 	var b strings.Builder
 	b.WriteString("# settings.py — pip install django-cors-headers\nINSTALLED_APPS += [\"corsheaders\"]\n")
@@ -122,21 +132,44 @@ func djangoFix(p corsPolicy) string {
 	if p.Credentials {
 		b.WriteString("CORS_ALLOW_CREDENTIALS = True\n")
 	}
-	if len(p.Methods) > 0 {
+	methods := without(p.Methods, djangoDefaultMethods)
+	headers := without(p.Headers, djangoDefaultHeaders)
+	switch {
+	case len(methods) > 0 && len(headers) > 0:
 		b.WriteString("from corsheaders.defaults import default_headers, default_methods\n")
-		fmt.Fprintf(&b, "CORS_ALLOW_METHODS = (*default_methods, %s)\n", quoteList(p.Methods, "\""))
+	case len(methods) > 0:
+		b.WriteString("from corsheaders.defaults import default_methods\n")
+	case len(headers) > 0:
+		b.WriteString("from corsheaders.defaults import default_headers\n")
 	}
-	if len(p.Headers) > 0 {
-		if len(p.Methods) == 0 {
-			b.WriteString("from corsheaders.defaults import default_headers\n")
-		}
-		fmt.Fprintf(&b, "CORS_ALLOW_HEADERS = (*default_headers, %s)\n", quoteList(p.Headers, "\""))
+	if len(methods) > 0 {
+		fmt.Fprintf(&b, "CORS_ALLOW_METHODS = (*default_methods, %s)\n", quoteList(methods, "\""))
+	}
+	if len(headers) > 0 {
+		fmt.Fprintf(&b, "CORS_ALLOW_HEADERS = (*default_headers, %s)\n", quoteList(headers, "\""))
 	}
 	if len(p.Expose) > 0 {
 		fmt.Fprintf(&b, "CORS_EXPOSE_HEADERS = [%s]\n", quoteList(p.Expose, "\""))
 	}
 	fmt.Fprintf(&b, "CORS_PREFLIGHT_MAX_AGE = %d\n", p.MaxAge)
+	if p.Credentials && !slices.Contains([]string{"GET", "HEAD", "OPTIONS", "TRACE"}, p.Method) {
+		// CORS only lets the page read the answer; Django's CSRF check
+		// refuses an unsafe method from another origin on its own.
+		fmt.Fprintf(&b, "CSRF_TRUSTED_ORIGINS = [\"%s\"]  # Django's CSRF check is separate from CORS: without this, %s from the page gets 403 \"Origin checking failed\"\n",
+			p.Origin, p.Method)
+	}
 	return b.String()
+}
+
+// without returns the items of list not in defaults (case-insensitively).
+func without(list, defaults []string) []string {
+	var out []string
+	for _, s := range list {
+		if !slices.ContainsFunc(defaults, func(d string) bool { return strings.EqualFold(d, s) }) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func flaskFix(p corsPolicy) string {

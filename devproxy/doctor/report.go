@@ -14,6 +14,10 @@ const (
 	VerdictBlocked     = "blocked"
 	VerdictUnreachable = "unreachable"
 	VerdictSameOrigin  = "same-origin"
+	// VerdictRefused: CORS lets the page read the response, but it is an
+	// error (403 from a CSRF check, 401 from an auth check): the call still
+	// fails, and not by the browser's doing.
+	VerdictRefused = "refused"
 )
 
 // Report is everything doctor prints; --json emits it as is.
@@ -114,11 +118,14 @@ func newReport(call corsCall, d *diagnosis, notes []string, stack string) Report
 		r.Verdict = VerdictBlocked
 		r.Console = chromiumConsoleText(d.Failure, call.Origin)
 		r.Reason, r.Fault, r.Fix = e.Reason, e.Fault, e.Fix
+	case d.Final.Status < 200 || d.Final.Status > 299:
+		r.Verdict = VerdictRefused
+		r.Reason, r.Fault, r.Fix = explainRefusal(call, d.Final)
 	default:
 		r.Verdict = VerdictAllowed
 		r.Reason = "Every response passes the browser's CORS checks: the page can read the response."
 	}
-	if r.Verdict == VerdictBlocked || r.Verdict == VerdictAllowed {
+	if r.Verdict == VerdictBlocked || r.Verdict == VerdictAllowed || r.Verdict == VerdictRefused {
 		p := policyFor(call)
 		r.ServerHeaders.Every, r.ServerHeaders.Preflight, r.ServerHeaders.Actual = p.headerLines()
 		if stack != "" {
@@ -197,6 +204,8 @@ func (r Report) Print(w io.Writer) {
 		fmt.Fprintln(w, "Verdict: ALLOWED — same-origin, CORS does not apply.")
 	case VerdictUnreachable:
 		fmt.Fprintln(w, "Verdict: NOT A CORS PROBLEM — the request never reached a server.")
+	case VerdictRefused:
+		fmt.Fprintln(w, "Verdict: REFUSED — CORS allows the call, but the server answered with an error.")
 	default:
 		fmt.Fprintln(w, "Verdict: BLOCKED — the browser blocks this call.")
 	}

@@ -18,7 +18,7 @@ const (
 	DefaultOrigin = "http://localhost:3000"
 	// DefaultTimeout bounds each request; a local API that takes longer is its own problem.
 	DefaultTimeout  = 10 * time.Second
-	doctorBodyLimit = 1 << 20 // drained so keep-alive works; never shown
+	doctorBodyLimit = 1 << 20 // drained so keep-alive works; only the start is kept
 )
 
 // Options describe the fetch() call a page makes, as the command line gives them.
@@ -144,7 +144,10 @@ func send(ctx context.Context, client *http.Client, userAgent string, wr wireReq
 	if err != nil {
 		return wireResponse{Err: err}
 	}
+	// Keep the start of the body, for the first line of a refusal and a
+	// framework's CSRF page; drain a bounded rest so keep-alive works.
+	head, _ := io.ReadAll(io.LimitReader(res.Body, web.CSRFSniffLimit))
 	io.Copy(io.Discard, io.LimitReader(res.Body, doctorBodyLimit))
 	res.Body.Close()
-	return wireResponse{Status: res.StatusCode, Header: res.Header}
+	return wireResponse{Status: res.StatusCode, Header: res.Header, Body: head}
 }
