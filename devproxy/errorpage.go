@@ -96,18 +96,23 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, tmpl *temp
 	}
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
 	if isSubresource(r) {
+		// Plain text without nosniff: with nosniff Chromium reports any
+		// type but text/css or JavaScript as a MIME error and never shows
+		// the 404 itself. One line that starts "404 Not Found:" is no valid
+		// script, and the request's path cannot add a line of its own.
 		h.Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(p.Status)
 		if r.Method != http.MethodHead {
-			fmt.Fprintf(w, "%d %s: %s\n", p.Status, p.Error, p.Cause)
+			line := fmt.Sprintf("%d %s: %s", p.Status, p.Error, p.Cause)
 			if p.Fix != "" {
-				fmt.Fprintf(w, "fix: %s\n", p.Fix)
+				line += " — fix: " + p.Fix
 			}
+			io.WriteString(w, sanitizeHeaderValue(line)+"\n")
 		}
 		return
 	}
+	h.Set("X-Content-Type-Options", "nosniff")
 	if !prefersHTML(r) {
 		h.Set("Content-Type", "application/json")
 		w.WriteHeader(p.Status)

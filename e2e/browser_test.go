@@ -292,6 +292,45 @@ func (p *page) WaitConsole(from int, match string, timeout time.Duration) (int, 
 	return m.Index, m.consoleMessage
 }
 
+// Fill types value into the input matching selector.
+func (p *page) Fill(selector, value string) {
+	p.t.Helper()
+	p.do("fill", map[string]any{"selector": selector, "value": value}, nil)
+}
+
+// Submit clicks selector (a form's button) and waits for the navigation it
+// starts; it returns the HTTP status of the document it lands on.
+func (p *page) Submit(selector string) int {
+	p.t.Helper()
+	var status int
+	p.do("submit", map[string]any{"selector": selector}, &status)
+	return status
+}
+
+// URL returns the page's current URL.
+func (p *page) URL() string {
+	p.t.Helper()
+	var u string
+	p.do("url", nil, &u)
+	return u
+}
+
+// browserCookie is one cookie as the browser stored it.
+type browserCookie struct {
+	Name     string `json:"name"`
+	Value    string `json:"value"`
+	Path     string `json:"path"`
+	HTTPOnly bool   `json:"httpOnly"`
+}
+
+// Cookies returns the cookies of the page's browser context.
+func (p *page) Cookies() []browserCookie {
+	p.t.Helper()
+	var cs []browserCookie
+	p.do("cookies", nil, &cs)
+	return cs
+}
+
 // Screenshot writes a full-page PNG to path.
 func (p *page) Screenshot(path string) {
 	p.t.Helper()

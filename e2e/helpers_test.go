@@ -23,6 +23,7 @@ func TestMain(m *testing.M) {
 	testkit.RunHelper() // the status page test runs this binary as a stand-in dev server
 	code := m.Run()
 	closeSharedBrowser()
+	stopFrameworks()
 	os.Exit(code)
 }
 
@@ -40,6 +41,12 @@ type proxy struct {
 // it, as `devproxy` would, until the test ends.
 func startProxy(t testing.TB, configText string) *proxy {
 	t.Helper()
+	return startProxyLogged(t, configText, slog.New(slog.DiscardHandler))
+}
+
+// startProxyLogged is startProxy with a logger of the test's choosing.
+func startProxyLogged(t testing.TB, configText string, log *slog.Logger) *proxy {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), config.DefaultFile)
 	if err := os.WriteFile(path, []byte(configText), 0o644); err != nil {
 		t.Fatal(err)
@@ -48,7 +55,7 @@ func startProxy(t testing.TB, configText string) *proxy {
 	if err != nil {
 		t.Fatalf("config:\n%s\nerror: %v", configText, err)
 	}
-	srv, err := devproxy.New(devproxy.Options{Config: cfg, Assets: assets, Logger: slog.New(slog.DiscardHandler)})
+	srv, err := devproxy.New(devproxy.Options{Config: cfg, Assets: assets, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

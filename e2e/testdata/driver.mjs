@@ -15,6 +15,10 @@
 //   {"op":"console","page":P}                value = console messages and page errors seen so far ({type,text})
 //   {"op":"waitConsole","page":P,"from":N,"match":S,"timeoutMs":T}
 //                                            value = the first message from index N on whose text contains S
+//   {"op":"fill","page":P,"selector":S,"value":V}  type V into the input S
+//   {"op":"submit","page":P,"selector":S}    click S and wait for the navigation it starts; value = its HTTP status
+//   {"op":"url","page":P}                    value = the page's URL
+//   {"op":"cookies","page":P}                value = the context's cookies ({name,value,path,httpOnly,...})
 //   {"op":"screenshot","page":P,"path":F}    full-page PNG
 //   {"op":"closePage","page":P}              close the page and its context
 //   {"op":"close"}                           close the browser and exit
@@ -73,6 +77,21 @@ const run = async (cmd) => {
         await new Promise((r) => setTimeout(r, 20));
       }
     }
+    case 'fill':
+      await pageOf(cmd).page.fill(cmd.selector, cmd.value, { timeout: cmd.timeoutMs || 10000 });
+      return null;
+    case 'submit': {
+      const { page } = pageOf(cmd);
+      const [res] = await Promise.all([
+        page.waitForNavigation({ waitUntil: 'load', timeout: cmd.timeoutMs || 20000 }),
+        page.click(cmd.selector, { timeout: cmd.timeoutMs || 10000 }),
+      ]);
+      return res ? res.status() : 0;
+    }
+    case 'url':
+      return pageOf(cmd).page.url();
+    case 'cookies':
+      return await pageOf(cmd).context.cookies();
     case 'screenshot':
       await pageOf(cmd).page.screenshot({ path: cmd.path, fullPage: true });
       return cmd.path;
