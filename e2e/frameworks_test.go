@@ -115,8 +115,8 @@ func stopFrameworks() {
 	}
 }
 
-// requirePython skips (fails in CI) unless Debian's python3 can import
-// the module at least at version min (a dotted version prefix check).
+// requirePython skips (fails in CI), naming what to install, unless
+// Debian's python3 runs check (imports and a version test) successfully.
 func requirePython(t *testing.T, check, what string) {
 	t.Helper()
 	err := exec.Command(debianPython, "-c", check).Run()
@@ -125,6 +125,7 @@ func requirePython(t *testing.T, check, what string) {
 
 // fixturePath is a file under e2e/testdata.
 func fixturePath(t *testing.T, parts ...string) string {
+	t.Helper()
 	return filepath.Join(append([]string{testdataDir(t)}, parts...)...)
 }
 
