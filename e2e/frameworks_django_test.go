@@ -4,13 +4,10 @@ package e2e
 
 import (
 	"fmt"
-	"log/slog"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/devproxy/devproxy/internal/testkit"
 )
 
 // Django 4.2 (Debian's python3-django from bookworm-backports) behind
@@ -61,7 +58,7 @@ func TestDjangoBehindDevproxy(t *testing.T) {
 	})
 	t.Run("strip_prefix with FORCE_SCRIPT_NAME", func(t *testing.T) {
 		t.Parallel()
-		djangoFlow(t, fmt.Sprintf("[frontend]\nstatic = %q\n[routes.\"/backend\"]\ntarget = %q\nstrip_prefix = true\n", static, prefixed), "/backend")
+		djangoFlow(t, routeConfig(static, "/backend", prefixed, true, false), "/backend")
 	})
 	t.Run("change_origin needs no CSRF_TRUSTED_ORIGINS", func(t *testing.T) {
 		t.Parallel()
@@ -69,8 +66,7 @@ func TestDjangoBehindDevproxy(t *testing.T) {
 	})
 	t.Run("a foreign page is refused by Django's CSRF check", func(t *testing.T) {
 		t.Parallel()
-		logs := testkit.NewLogRecorder()
-		p := startProxyLogged(t, plain(true), slog.New(logs))
+		p, logs := startRecordedProxy(t, plain(true))
 		rec := foreignPost(t, logs, p.URL+"/api/echo")
 		// Through change_origin too, the foreign Origin reaches Django unchanged.
 		if rec["status"] != "403" || !strings.Contains(rec["reason"], "Django refused the request: CSRF verification failed (Origin checking failed - http://127.0.0.1:") {
@@ -82,8 +78,7 @@ func TestDjangoBehindDevproxy(t *testing.T) {
 	})
 	t.Run("closing an event stream is the client's doing", func(t *testing.T) {
 		t.Parallel()
-		logs := testkit.NewLogRecorder()
-		p := startProxyLogged(t, plain(false), slog.New(logs))
+		p, logs := startRecordedProxy(t, plain(false))
 		checkSSEClientClose(t, newPage(t), p, logs, "/api/events")
 	})
 }
@@ -94,15 +89,7 @@ func TestDjangoBehindDevproxy(t *testing.T) {
 // every form action and redirect must stay.
 func djangoFlow(t *testing.T, configText, base string) {
 	t.Helper()
-	logs := testkit.NewLogRecorder()
-	p := startProxyLogged(t, configText, slog.New(logs))
-	defer func() {
-		if t.Failed() {
-			for _, rec := range logs.All("request") {
-				t.Logf("devproxy: %s %s → %s %s %s %s", rec["method"], rec["path"], rec["route"], rec["status"], rec["reason"], rec["fix"])
-			}
-		}
-	}()
+	p, logs := startRecordedProxy(t, configText)
 	b := newPage(t)
 	if status := b.Goto(p.URL + base + "/admin/"); status != 200 {
 		t.Fatalf("GET %s/admin/ = %d", base, status)

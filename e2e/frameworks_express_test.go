@@ -3,13 +3,8 @@
 package e2e
 
 import (
-	"fmt"
-	"log/slog"
 	"os/exec"
-	"strings"
 	"testing"
-
-	"github.com/devproxy/devproxy/internal/testkit"
 )
 
 // Express 5 with express-session and csrf-sync (from e2e/testdata's npm
@@ -38,37 +33,6 @@ func expressUnder(base string) formApp {
 
 func TestExpressBehindDevproxy(t *testing.T) {
 	t.Parallel()
-	app := startExpress(t)
-	static := pageDir(t)
-	plain := func(changeOrigin bool) string {
-		return fmt.Sprintf("[frontend]\nstatic = %q\n[routes.\"/express\"]\ntarget = %q\nchange_origin = %t\n", static, app, changeOrigin)
-	}
-	stripped := fmt.Sprintf("[frontend]\nstatic = %q\n[routes.\"/node\"]\ntarget = %q\nstrip_prefix = true\n", static, app)
-	t.Run("plain prefix", func(t *testing.T) {
-		t.Parallel()
-		formFlow(t, plain(false), expressUnder("/express"))
-	})
-	t.Run("strip_prefix with the prefix from X-Forwarded-Prefix", func(t *testing.T) {
-		t.Parallel()
-		formFlow(t, stripped, expressUnder("/node"))
-	})
-	t.Run("change_origin", func(t *testing.T) {
-		t.Parallel()
-		formFlow(t, plain(true), expressUnder("/express"))
-	})
-	t.Run("a foreign page is refused by csrf-sync", func(t *testing.T) {
-		t.Parallel()
-		logs := testkit.NewLogRecorder()
-		p := startProxyLogged(t, plain(true), slog.New(logs))
-		rec := foreignPost(t, logs, p.URL+"/express/echo")
-		if rec["status"] != "403" || !strings.Contains(rec["reason"], "Express refused the request: invalid csrf token") {
-			t.Errorf("foreign POST: %s %q, want 403 with the CSRF middleware's reason", rec["status"], rec["reason"])
-		}
-	})
-	t.Run("closing an event stream is the client's doing", func(t *testing.T) {
-		t.Parallel()
-		logs := testkit.NewLogRecorder()
-		p := startProxyLogged(t, stripped, slog.New(logs))
-		checkSSEClientClose(t, newPage(t), p, logs, "/node/events")
-	})
+	runFormMatrix(t, formMatrix{app: startExpress(t), plain: "/express", plainBase: "/express", stripped: "/node", under: expressUnder, events: "/events",
+		foreignStatus: "403", foreignReason: "Express refused the request: invalid csrf token", strippedCaseName: "the prefix from X-Forwarded-Prefix"})
 }

@@ -3,11 +3,8 @@
 package e2e
 
 import (
-	"log/slog"
 	"strings"
 	"testing"
-
-	"github.com/devproxy/devproxy/internal/testkit"
 )
 
 // formApp describes a session-login app (the Flask and Express fixtures)
@@ -17,21 +14,57 @@ type formApp struct {
 	tokenCookie, tokenHeader string // the CSRF token's cookie at / and the header it goes back in
 }
 
+// formMatrix is the framework matrix for one session-login app: a plain
+// prefix route, a strip_prefix route, change_origin, a foreign page's POST
+// and an event stream.
+type formMatrix struct {
+	app              string                    // the app's URL
+	plain, stripped  string                    // the two routes' prefixes
+	under            func(base string) formApp // the app's public paths under a base
+	plainBase        string                    // the base the plain route serves the app under
+	events           string                    // the event stream's path under a base
+	foreignStatus    string                    // what the framework answers a foreign page's POST
+	foreignReason    string                    // devproxy's reason for it
+	strippedCaseName string                    // how the app learns the prefix
+}
+
+func runFormMatrix(t *testing.T, m formMatrix) {
+	static := pageDir(t)
+	plain := func(changeOrigin bool) string { return routeConfig(static, m.plain, m.app, false, changeOrigin) }
+	t.Run("plain prefix", func(t *testing.T) {
+		t.Parallel()
+		formFlow(t, plain(false), m.under(m.plainBase))
+	})
+	t.Run("strip_prefix with "+m.strippedCaseName, func(t *testing.T) {
+		t.Parallel()
+		formFlow(t, routeConfig(static, m.stripped, m.app, true, false), m.under(m.stripped))
+	})
+	t.Run("change_origin", func(t *testing.T) {
+		t.Parallel()
+		formFlow(t, plain(true), m.under(m.plainBase))
+	})
+	t.Run("a foreign page is refused by the framework's CSRF check", func(t *testing.T) {
+		t.Parallel()
+		p, logs := startRecordedProxy(t, plain(true))
+		rec := foreignPost(t, logs, p.URL+m.under(m.plainBase).echo)
+		if rec["status"] != m.foreignStatus || !strings.Contains(rec["reason"], m.foreignReason) {
+			t.Errorf("foreign POST: %s %q, want %s with %q", rec["status"], rec["reason"], m.foreignStatus, m.foreignReason)
+		}
+	})
+	t.Run("closing an event stream is the client's doing", func(t *testing.T) {
+		t.Parallel()
+		p, logs := startRecordedProxy(t, routeConfig(static, m.stripped, m.app, true, false))
+		checkSSEClientClose(t, newPage(t), p, logs, m.stripped+m.events)
+	})
+}
+
 // formFlow signs in with the app's form, survives a reload, POSTs JSON
 // from the page at / with the token read from document.cookie, and signs
 // out with a CSRF-protected form — every form action and redirect under
 // the app's public prefix.
 func formFlow(t *testing.T, configText string, app formApp) {
 	t.Helper()
-	logs := testkit.NewLogRecorder()
-	p := startProxyLogged(t, configText, slog.New(logs))
-	defer func() {
-		if t.Failed() {
-			for _, rec := range logs.All("request") {
-				t.Logf("devproxy: %s %s → %s %s %s %s", rec["method"], rec["path"], rec["route"], rec["status"], rec["reason"], rec["fix"])
-			}
-		}
-	}()
+	p, logs := startRecordedProxy(t, configText)
 	b := newPage(t)
 	if status := b.Goto(p.URL + app.home); status != 200 {
 		t.Fatalf("GET %s = %d", app.home, status)

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os/exec"
 	"path/filepath"
@@ -127,6 +128,27 @@ func requirePython(t *testing.T, check, what string) {
 func fixturePath(t *testing.T, parts ...string) string {
 	t.Helper()
 	return filepath.Join(append([]string{testdataDir(t)}, parts...)...)
+}
+
+// startRecordedProxy serves configText with a recorded log, which is
+// printed when the test fails.
+func startRecordedProxy(t *testing.T, configText string) (*proxy, *testkit.LogRecorder) {
+	t.Helper()
+	logs := testkit.NewLogRecorder()
+	p := startProxyLogged(t, configText, slog.New(logs))
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, rec := range logs.All("request") {
+				t.Logf("devproxy: %s %s → %s %s %s %s", rec["method"], rec["path"], rec["route"], rec["status"], rec["reason"], rec["fix"])
+			}
+		}
+	})
+	return p, logs
+}
+
+// routeConfig is a devproxy.toml with the static page at / and one route.
+func routeConfig(static, prefix, target string, strip, changeOrigin bool) string {
+	return fmt.Sprintf("[frontend]\nstatic = %q\n[routes.%q]\ntarget = %q\nstrip_prefix = %t\nchange_origin = %t\n", static, prefix, target, strip, changeOrigin)
 }
 
 // requestLine waits for devproxy's log line of a request whose path ends
