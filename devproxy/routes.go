@@ -33,8 +33,8 @@ type route struct {
 	rewrite    *regexp.Regexp
 	isFrontend bool
 	proxy      http.Handler
-	// targetOrigin is the target as a browser origin, sent as Origin on
-	// handshakes when change_origin is set.
+	// targetOrigin is the target as a browser origin, presented as Origin
+	// (and Referer's origin) when change_origin is set.
 	targetOrigin string
 	origins      originPolicy // who may open WebSockets through this route
 	notes        onceLog      // one-time explanations already logged for this route (cookie rewrites, CORS origins)
