@@ -115,6 +115,10 @@ type Route struct {
 	// SecretHeaders names the headers whose values came from the
 	// environment; logs and the status page mask them.
 	SecretHeaders map[string]bool
+	// HeaderTemplates holds each of SecretHeaders as written in the file,
+	// ${VAR} unexpanded, so an exported config can refer to the variable
+	// without ever containing its value.
+	HeaderTemplates map[string]string
 	// Insecure accepts a target's self-signed TLS certificate.
 	Insecure bool
 	// Timeout bounds the wait for the backend to connect and send headers.

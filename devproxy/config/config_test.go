@@ -105,6 +105,9 @@ headers = { "x-api-key" = "${KEY}", "X-Plain" = "v" }
 	if x.Headers["X-Api-Key"] != "s3cret-value" || !x.SecretHeaders["X-Api-Key"] || x.SecretHeaders["X-Plain"] {
 		t.Errorf("headers %v secret %v", x.Headers, x.SecretHeaders)
 	}
+	if got := x.HeaderTemplates; len(got) != 1 || got["X-Api-Key"] != "${KEY}" {
+		t.Errorf("header templates %v, want only X-Api-Key = ${KEY} (as written, unexpanded)", got)
+	}
 	if _, ok := byPath["/"]; !ok {
 		t.Error("root route missing")
 	}

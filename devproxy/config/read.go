@@ -434,11 +434,27 @@ func (cr *configReader) origins(tbl map[string]any, path []string, key string) [
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
+// MapTemplate rebuilds a header value as written in the file: each literal
+// run of text goes through literal, each ${VAR} reference through ref
+// (with the variable's name). Loading expands the references from the
+// environment; an exported config writes them in its engine's syntax.
+func MapTemplate(s string, literal func(string) string, ref func(name string) string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range envRef.FindAllStringSubmatchIndex(s, -1) {
+		b.WriteString(literal(s[last:m[0]]))
+		b.WriteString(ref(s[m[2]:m[3]]))
+		last = m[1]
+	}
+	b.WriteString(literal(s[last:]))
+	return b.String()
+}
+
 // expandEnv replaces ${VAR} references, reporting the first missing one.
 func (cr *configReader) expandEnv(s string) (out string, missing string, used bool) {
-	out = envRef.ReplaceAllStringFunc(s, func(ref string) string {
+	keep := func(text string) string { return text }
+	out = MapTemplate(s, keep, func(name string) string {
 		used = true
-		name := ref[2 : len(ref)-1]
 		v, ok := cr.env(name)
 		if !ok && missing == "" {
 			missing = name

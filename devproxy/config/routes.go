@@ -114,7 +114,7 @@ func (cr *configReader) readRoute(tbl map[string]any, path []string, rt *Route) 
 		rt.Rewrite = cr.readRewrite(rw, with(path, "rewrite"))
 	}
 	if hs, ok := cr.table(tbl, path, "headers"); ok {
-		rt.Headers, rt.SecretHeaders = cr.readHeaders(hs, with(path, "headers"), name)
+		rt.Headers, rt.SecretHeaders, rt.HeaderTemplates = cr.readHeaders(hs, with(path, "headers"), name)
 	}
 	rt.Cookies = cr.mode(tbl, path, "cookies", "cookie", rt.Cookies,
 		`"rewrite" (default: cookies land on devproxy's origin) or "passthrough" (Set-Cookie untouched)`)
@@ -172,9 +172,10 @@ func (cr *configReader) readRewrite(tbl map[string]any, path []string) *Rewrite 
 	return &Rewrite{From: from, To: to}
 }
 
-func (cr *configReader) readHeaders(tbl map[string]any, path []string, route string) (map[string]string, map[string]bool) {
-	out := map[string]string{}
-	secret := map[string]bool{}
+// readHeaders returns the expanded values, which of them came from the
+// environment, and those as written (with ${VAR} unexpanded).
+func (cr *configReader) readHeaders(tbl map[string]any, path []string, route string) (out map[string]string, secret map[string]bool, templates map[string]string) {
+	out, secret, templates = map[string]string{}, map[string]bool{}, map[string]string{}
 	for name, v := range tbl {
 		hp := with(path, name)
 		s, ok := v.(string)
@@ -200,9 +201,10 @@ func (cr *configReader) readHeaders(tbl map[string]any, path []string, route str
 		out[canon] = val
 		if used {
 			secret[canon] = true
+			templates[canon] = s
 		}
 	}
-	return out, secret
+	return out, secret, templates
 }
 
 func (cr *configReader) readCORS(tbl map[string]any, path []string, route string) *CORS {
