@@ -39,6 +39,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the proxy (the default when no command is given)", runServe},
 		{"check", "validate devproxy.toml and print the route table", runCheck},
+		{"export", "write the route table as nginx or Caddy configuration", runExport},
 		{"which", "explain where a URL path would be sent, without sending it", runWhich},
 		{"init", "write a devproxy.toml for the project in the current directory", runInit},
 		{"demo", "run a built-in demo: a page, an API and devproxy in front of both", runDemo},

@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/export"
+)
+
+// engines are the web servers export writes configuration for.
+var engines = map[string]func(*config.Config, export.Options) (string, []export.Warning, error){
+	"nginx": export.Nginx,
+	"caddy": export.Caddy,
+}
+
+func runExport(_ context.Context, c Options, args []string) int {
+	fs := newFlagSet(c, "export", "nginx|caddy [flags]",
+		"Write the route table as nginx or Caddy configuration, for staging and production. What the engine\n"+
+			"cannot do as devproxy does is a comment in the output and a warning on stderr. Header values from\n"+
+			"the environment stay ${VAR} references. Exit status 1 when the config has errors.")
+	path := configFlag(fs)
+	out := fs.String("out", "", "write the configuration to this file instead of standard output")
+	name := fs.String("server-name", "", "the public host name to answer to, e.g. app.example.com (default: the names devproxy answers to)")
+	pos, code, ok := parseInterspersed(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 || engines[pos[0]] == nil {
+		if len(pos) == 0 {
+			fmt.Fprintln(fs.Output(), "devproxy export: name the engine: nginx or caddy")
+		} else {
+			fmt.Fprintf(fs.Output(), "devproxy export: %q is not an engine devproxy exports to (nginx or caddy)\n", strings.Join(pos, " "))
+		}
+		fs.Usage()
+		return exitUsage
+	}
+	if problem := checkServerName(*name); problem != "" {
+		fmt.Fprintf(c.Stderr, "devproxy export: --server-name %s\n", problem)
+		return exitUsage
+	}
+	cfg, ok := loadConfig(c, *path, explicitFlag(fs, "config"))
+	if !ok {
+		return exitFailed
+	}
+	text, warnings, err := engines[pos[0]](cfg, export.Options{ServerName: *name})
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "devproxy export: %v\n", err)
+		return exitFailed
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(c.Stderr, "warning: %s\n", w)
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(c.Stderr, "warning: %s\n", w)
+	}
+	if *out == "" {
+		fmt.Fprint(c.Stdout, text)
+		return exitOK
+	}
+	if err := os.WriteFile(*out, []byte(text), 0o644); err != nil {
+		fmt.Fprintf(c.Stderr, "devproxy export: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintf(c.Stderr, "wrote %s\n", *out)
+	return exitOK
+}
+
+// checkServerName returns what is wrong with a --server-name value, or "".
+func checkServerName(name string) string {
+	switch {
+	case name == "":
+		return ""
+	case strings.Contains(name, "://"):
+		if u, err := url.Parse(name); err == nil && u.Hostname() != "" {
+			return fmt.Sprintf("%q is a URL; give the host name only: --server-name %s", name, u.Hostname())
+		}
+		return fmt.Sprintf("%q is a URL; give the host name only, e.g. --server-name app.example.com", name)
+	case strings.ContainsAny(name, "/:@ \t;{}\"'"):
+		return fmt.Sprintf("%q is not a host name; give one without port or path, e.g. --server-name app.example.com", name)
+	}
+	return ""
+}

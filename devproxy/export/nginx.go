@@ -1,0 +1,528 @@
+package export
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/devproxy/devproxy/devproxy/config"
+)
+
+// Nginx renders cfg as configuration for nginx's http {} context (a file
+// in /etc/nginx/conf.d/): the maps it needs, a default server that refuses
+// other Hosts, and a server with one location per route. The Warnings say
+// what nginx cannot do as devproxy does; the text says it at each place.
+func Nginx(cfg *config.Config, opts Options) (string, []Warning, error) {
+	s, err := newSite(cfg, opts)
+	if err != nil {
+		return "", nil, err
+	}
+	n := &nginx{site: s, srv: writer{indent: "    "}}
+	n.server()
+	var out writer
+	out.indent = n.srv.indent
+	n.header(&out)
+	for _, m := range n.maps {
+		out.blank()
+		out.b.WriteString("\n" + m.text)
+	}
+	out.b.WriteString("\n" + n.srv.b.String())
+	return out.b.String(), s.warn.list, nil
+}
+
+// nginx renders one site; maps are collected while the server block is
+// written, since nginx wants them before it.
+type nginx struct {
+	*site
+	srv  writer
+	maps []nginxMap
+}
+
+type nginxMap struct{ name, text string }
+
+// addMap adds a map block once (by variable name) and returns the variable.
+func (n *nginx) addMap(name, comment, source string, entries [][2]string) string {
+	if slices.ContainsFunc(n.maps, func(m nginxMap) bool { return m.name == name }) {
+		return "$" + name
+	}
+	w := writer{indent: n.srv.indent}
+	w.comment(comment)
+	w.open("map %s $%s", nginxQuote(source), name)
+	width := 0
+	for _, e := range entries {
+		width = max(width, len(nginxArg(e[0])))
+	}
+	for _, e := range entries {
+		w.line("%-*s %s;", width, nginxArg(e[0]), nginxArg(e[1]))
+	}
+	w.close()
+	n.maps = append(n.maps, nginxMap{name, w.b.String()})
+	return "$" + name
+}
+
+func (n *nginx) header(w *writer) {
+	w.comment(fmt.Sprintf("nginx configuration for the route table in %s, written by `devproxy export nginx`.\n"+
+		"Include it in nginx's http {} block (e.g. as /etc/nginx/conf.d/devproxy.conf) and check it with `nginx -t`.\n"+
+		"Comments that start with \"devproxy:\" say where nginx does not do what devproxy does.", n.file))
+	if vars := n.envVars(); len(vars) > 0 {
+		refs := make([]string, len(vars))
+		for i, v := range vars {
+			refs[i] = "${" + v + "}"
+		}
+		w.blank()
+		w.comment("Header values below refer to environment variables as ${NAME}, and nginx cannot read the environment:\n" +
+			"render this file with envsubst first, naming the variables so nginx's own $variables stay as they are\n" +
+			"(the official nginx image does this for /etc/nginx/templates/*.template):\n" +
+			"    envsubst '" + strings.Join(refs, " ") + "' < devproxy.conf.template > /etc/nginx/conf.d/devproxy.conf")
+	}
+	if note := n.processNote("nginx"); note != "" {
+		w.blank()
+		w.comment(note)
+	}
+}
+
+// server writes the refusing default server and the server itself.
+func (n *nginx) server() {
+	w := &n.srv
+	listen := func(extra string) {
+		for _, b := range n.binds {
+			switch {
+			case b == "":
+				w.line("listen %s%s;", n.port, extra)
+				w.line("listen [::]:%s%s;", n.port, extra)
+			case strings.Contains(b, ":"):
+				w.line("listen [%s]:%s%s;", b, n.port, extra)
+			default:
+				w.line("listen %s:%s%s;", b, n.port, extra)
+			}
+		}
+	}
+	if n.names != nil {
+		w.comment("Requests for any other Host are refused, as devproxy refuses them (DNS-rebinding protection).")
+		w.open("server")
+		listen(" default_server")
+		w.line("return 403;")
+		w.close()
+		w.blank()
+		w.open("server")
+		listen("")
+		names := make([]string, len(n.names))
+		for i, name := range n.names {
+			names[i] = nginxArg(name)
+		}
+		w.line("server_name %s;", strings.Join(names, " "))
+		if slices.Contains(n.names, "127.0.0.1") {
+			w.comment(ipHostsNote("server_name"))
+		}
+	} else {
+		w.open("server")
+		w.comment("allowed_hosts = [\"*\"]: every Host is served.")
+		listen(" default_server")
+	}
+	w.blank()
+	w.comment("Bodies stream both ways, of any size, as devproxy streams them (SSE, downloads, uploads).")
+	w.line("client_max_body_size 0;")
+	w.line("proxy_http_version 1.1;")
+	w.line("proxy_buffering off;")
+	w.line("proxy_request_buffering off;")
+	if len(n.routes) > 0 || n.front != nil {
+		w.blank()
+		n.timeouts(n.cfg.Timeout, "timeout")
+		if n.cfg.Retry > 0 {
+			w.comment(n.warn.add("retry", retryWarning))
+		}
+	}
+	if fe := n.cfg.Frontend; fe.Static != "" {
+		w.blank()
+		w.comment("[frontend] static: the build directory.")
+		w.line("root %s;", nginxArg(fe.Static))
+	}
+	if len(n.routes) > 0 {
+		w.blank()
+		w.comment("Routes, longest path first: nginx takes the first regex location that matches, so the\n" +
+			"longest route wins, and a route matches its path and below (/api, /api/x, not /apix), as in devproxy.")
+	}
+	for _, rt := range n.routes {
+		w.blank()
+		n.location(rt)
+	}
+	if !slices.ContainsFunc(n.routes, func(rt *route) bool { return rt.Path == "/" }) {
+		w.blank()
+		n.frontend()
+	}
+	w.close()
+}
+
+// location writes one route.
+func (n *nginx) location(rt *route) {
+	w := &n.srv
+	w.comment(describeRoute(rt))
+	if rt.Path == "/" {
+		w.open("location /")
+		if n.front != nil {
+			w.comment(n.warn.add(rt.key("target"), "the route \"/\" takes every path, the dev server's hot-reload socket too; devproxy still sends Vite's (subprotocol vite-hmr) to the dev server"))
+		}
+	} else {
+		w.open("location ~ %s", nginxArg("^"+regexp.QuoteMeta(rt.Path)+"(?:/|$)"))
+	}
+	n.originCheck(rt)
+	if rt.CORS != nil {
+		n.corsPreflight(rt)
+	}
+	n.rewrites(rt)
+	n.proxy(rt)
+	n.redirects(rt)
+	if rt.Cookies == "rewrite" {
+		n.cookies(rt)
+	}
+	if rt.CORS != nil {
+		n.corsHeaders(rt)
+	}
+	w.close()
+}
+
+// frontend writes what serves every path no route matches.
+func (n *nginx) frontend() {
+	w := &n.srv
+	fe := n.cfg.Frontend
+	switch {
+	case n.front != nil:
+		w.comment(fmt.Sprintf("Everything else → the dev server %s. For development only: in production, build the\n"+
+			"frontend and serve the build ([frontend] static).", fe.DevServer))
+		w.open("location /")
+		n.originCheck(n.front)
+		n.proxy(n.front)
+		w.note("Responses pass untouched, as devproxy passes the dev server's.")
+		w.line("proxy_redirect off;")
+		w.close()
+	case fe.Static != "":
+		fallback := "=404"
+		if fe.SPA {
+			fallback = "/index.html"
+			w.comment("Everything else → the build; a path without a file extension that is no file gets\n" +
+				"/index.html (spa), and every file is revalidated (Cache-Control: no-cache), as devproxy serves it.")
+		} else {
+			w.comment("Everything else → the build; every file is revalidated (Cache-Control: no-cache), as devproxy serves it.")
+		}
+		w.open("location /")
+		w.line("add_header Cache-Control no-cache;")
+		w.line("try_files $uri $uri/ %s;", fallback)
+		w.close()
+		if !fe.Dotfiles {
+			w.blank()
+			w.comment("Dotfiles (.env, .git/) are not served (dotfiles = false); /.well-known is.")
+			w.open("location ~ %s", nginxArg(`/\.(?!well-known(?:/|$))`))
+			w.line("return 404;")
+			w.close()
+		}
+		if fe.SPA {
+			w.blank()
+			w.comment("A missing file with an extension (/app.js) is a 404, not index.html.")
+			w.open("location ~ %s", nginxArg(`\.[^/]*$`))
+			w.line("add_header Cache-Control no-cache;")
+			w.line("try_files $uri =404;")
+			w.close()
+		}
+	default:
+		w.comment("No [frontend]: a path no route matches is not found.")
+		w.open("location /")
+		w.line("return 404;")
+		w.close()
+	}
+}
+
+// originCheck refuses WebSocket handshakes from origins devproxy would
+// refuse: not the server's own, not listed in allowed_origins.
+func (n *nginx) originCheck(rt *route) {
+	allowed, key, check := rt.originCheck(n.cfg)
+	if !check {
+		return
+	}
+	cross := n.addMap("devproxy_cross_origin",
+		"0 when the request's Origin is this server's own (its scheme and Host), else 1.",
+		"$http_origin|$scheme://$http_host", [][2]string{{"default", "1"}, {`~^(.*)\|\1$`, "0"}})
+	name := "devproxy_ws_refused"
+	if key != "allowed_origins" {
+		name += "_" + rt.slug
+	}
+	entries := [][2]string{{"default", cross}, {`~^\|`, "0"}, {`~\|$`, "0"}}
+	for _, o := range allowed {
+		entries = append(entries, [2]string{`~\|` + regexp.QuoteMeta(o) + "$", "0"})
+	}
+	v := n.addMap(name, fmt.Sprintf("1 on a WebSocket handshake devproxy would refuse: from a page whose origin is not this\n"+
+		"server's own and not in %s (a handshake without Origin is not from a browser).", key),
+		"$http_upgrade|$http_origin", entries)
+	n.srv.open("if (%s)", v)
+	n.srv.line("return 403;")
+	n.srv.close()
+}
+
+// rewrites maps the request path as devproxy does: strip_prefix, then
+// rewrite, then the target's base path.
+func (n *nginx) rewrites(rt *route) {
+	w := &n.srv
+	if !rt.strip && rt.Rewrite == nil && rt.base == "" {
+		return // proxy_pass without a URI sends the request's own
+	}
+	if rt.strip {
+		w.line("rewrite %s /$1;", nginxArg("^"+regexp.QuoteMeta(rt.Path)+"(?:/(.*))?$"))
+	}
+	if rw := rt.Rewrite; rw != nil {
+		from, to, notes := nginxRewrite(rw.From, rw.To)
+		for _, note := range notes {
+			w.comment(n.warn.add(rt.key("rewrite"), note))
+		}
+		w.line("rewrite %s %s;", nginxArg(from), nginxArg(to))
+	}
+	if rt.base != "" {
+		w.line("rewrite ^(.*)$ %s;", nginxArg(rt.base+"$1"))
+	}
+	w.line("break;")
+}
+
+// proxy writes proxy_pass with the request headers, TLS, timeouts and
+// retry of a route or the dev server.
+func (n *nginx) proxy(rt *route) {
+	w := &n.srv
+	w.line("proxy_pass %s://%s;", rt.target.Scheme, rt.target.Host)
+	set := func(name, value string) {
+		if _, custom := rt.Headers[name]; !custom {
+			w.line("proxy_set_header %s %s;", name, value)
+		}
+	}
+	if rt.ChangeOrigin {
+		set("Host", "$proxy_host")
+	} else {
+		set("Host", "$http_host")
+	}
+	set("Upgrade", "$http_upgrade")
+	set("Connection", n.addMap("devproxy_connection_upgrade",
+		"WebSocket upgrades reach the backend; other requests close the upstream connection.",
+		"$http_upgrade", [][2]string{{"default", "upgrade"}, {"", "close"}}))
+	set("X-Forwarded-For", "$proxy_add_x_forwarded_for")
+	set("X-Forwarded-Host", "$http_host")
+	set("X-Forwarded-Proto", "$scheme")
+	if rt.ChangeOrigin {
+		v := n.addMap("devproxy_origin_"+rt.slug,
+			fmt.Sprintf("A WebSocket handshake through %s presents the target's origin, as devproxy does with change_origin.", describePath(rt)),
+			"$http_upgrade|$http_origin", [][2]string{{"default", "$http_origin"}, {`~^[^|]+\|.`, originOf(rt)}})
+		set("Origin", v)
+	}
+	for _, name := range rt.headerNames() {
+		value, ok := nginxHeaderValue(rt, name)
+		if !ok {
+			w.comment(n.warn.add(rt.key("headers"), fmt.Sprintf("header %s has a literal \"$\", which nginx reads as a variable; set it by hand", name)))
+			continue
+		}
+		if rt.SecretHeaders[name] {
+			w.note("${NAME} comes from the environment: see the top of this file.")
+			n.warn.add(rt.key("headers"), "nginx cannot read environment variables: render the file with envsubst first (see its first lines)")
+		}
+		w.line("proxy_set_header %s %s;", name, value)
+	}
+	if rt.target.Scheme == "https" {
+		w.line("proxy_ssl_server_name on;")
+		if rt.Insecure {
+			w.comment("insecure = true: the backend's certificate is not verified.")
+			w.line("proxy_ssl_verify off;")
+		} else {
+			w.note("Verify the backend's certificate, as devproxy does (nginx does not by default); the CA\n" +
+				"bundle's path is Debian's and Ubuntu's (/etc/pki/tls/certs/ca-bundle.crt on RHEL and Fedora).")
+			w.line("proxy_ssl_verify on;")
+			w.line("proxy_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;")
+		}
+	}
+	if rt.Timeout != n.cfg.Timeout {
+		n.timeouts(rt.Timeout, rt.key("timeout"))
+	}
+	if rt.Retry > 0 && rt.Retry != n.cfg.Retry {
+		w.comment(n.warn.add(rt.key("retry"), retryWarning))
+	}
+}
+
+const retryWarning = "nginx does not hold requests while a backend restarts (retry): they get 502 at once"
+
+// timeouts bounds the wait for a backend to connect and answer, as
+// devproxy's timeout key does; locations inherit the server's.
+func (n *nginx) timeouts(d time.Duration, key string) {
+	w := &n.srv
+	w.note("How long to wait for a backend to connect, and to send its response headers (timeout).")
+	w.line("proxy_connect_timeout %s;", duration(d))
+	w.comment(n.warn.add(key, "nginx's proxy_read_timeout also closes an SSE stream or a WebSocket that is silent that long; devproxy's timeout bounds only the wait for response headers"))
+	w.line("proxy_read_timeout %s;", duration(d))
+}
+
+// redirects maps Location (and Refresh) headers as devproxy does: a URL on
+// the target goes to this server and the route's path, and a path-absolute
+// one from behind strip_prefix or a base path gets the public prefix.
+// nginx applies the first proxy_redirect that matches.
+func (n *nginx) redirects(rt *route) {
+	w := &n.srv
+	w.note("Redirects to the backend's own address (or, behind strip_prefix or a base path, to its own\n" +
+		"paths) come back to this server and the route's path, as devproxy rewrites them.")
+	origin := targetOriginPattern(rt)
+	base := regexp.QuoteMeta(rt.base)
+	here := "$scheme://$http_host"
+	w.line("proxy_redirect %s %s;", nginxArg("~^"+origin+base+"/?([?#].*)?$"), nginxArg(here+rt.publicRoot()+"$1"))
+	w.line("proxy_redirect %s %s;", nginxArg("~^"+origin+base+"(/.*)$"), nginxArg(here+rt.publicPrefix()+"$1"))
+	if !rt.mapsPaths() {
+		return
+	}
+	public := "" // a path already under the route's prefix is the backend knowing its public path
+	if rt.strip {
+		public = "(?!" + regexp.QuoteMeta(rt.Path) + "(?:[/?#]|$))"
+	}
+	if rt.base == "" {
+		w.line("proxy_redirect %s %s;", nginxArg("~^"+public+"/([?#].*)?$"), nginxArg(rt.publicRoot()+"$1"))
+		w.line("proxy_redirect %s %s;", nginxArg("~^"+public+"(/[^/].*)$"), nginxArg(rt.publicPrefix()+"$1"))
+		return
+	}
+	w.line("proxy_redirect %s %s;", nginxArg("~^"+public+base+"/?([?#].*)?$"), nginxArg(rt.publicRoot()+"$1"))
+	w.line("proxy_redirect %s %s;", nginxArg("~^"+public+base+"(/.*)$"), nginxArg(rt.publicPrefix()+"$1"))
+}
+
+// cookies rewrites Set-Cookie as devproxy does: Domain dropped, so the
+// cookie belongs to this server's host, and Path mapped like redirects.
+func (n *nginx) cookies(rt *route) {
+	w := &n.srv
+	w.note("Set-Cookie: Domain is emptied, so the cookie is this server's (browsers ignore an empty Domain=),\n" +
+		"and Path is mapped like redirects, as devproxy rewrites them (cookies = \"passthrough\" turns this off).\n" +
+		cookieNote)
+	w.line(`proxy_cookie_domain ~.* "";`)
+	if !rt.mapsPaths() {
+		return
+	}
+	if rt.base == "" {
+		w.line("proxy_cookie_path ~^/$ %s;", nginxArg(rt.Path))
+		w.line("proxy_cookie_path ~^(/.+)$ %s;", nginxArg(rt.Path+"$1"))
+		return
+	}
+	base := regexp.QuoteMeta(rt.base)
+	w.line("proxy_cookie_path %s %s;", nginxArg("~^"+base+"/?$"), nginxArg(rt.publicRoot()))
+	w.line("proxy_cookie_path %s %s;", nginxArg("~^"+base+"(/.+)$"), nginxArg(rt.publicPrefix()+"$1"))
+	if rt.publicRoot() != "/" {
+		// A Path that covers the whole base path covers the route.
+		w.line("proxy_cookie_path ~^/$ %s;", nginxArg(rt.publicRoot()))
+	}
+}
+
+// nginxHeaderValue writes a configured header's value, with ${VAR} left
+// for envsubst. ok is false when a literal part has a "$", which nginx
+// would read as a variable and has no escape for.
+func nginxHeaderValue(rt *route, name string) (string, bool) {
+	ok := true
+	v := rt.headerValue(name, func(lit string) string {
+		if strings.Contains(lit, "$") {
+			ok = false
+		}
+		return lit
+	}, func(env string) string { return "${" + env + "}" })
+	return nginxQuote(v), ok
+}
+
+// nginxRewrite turns devproxy's rewrite (a Go regexp, every match
+// replaced, $1/${name} in the replacement) into an nginx rewrite (PCRE,
+// the whole path replaced). A pattern anchored at both ends is the same
+// in both; any other is wrapped so the text around the match is kept.
+func nginxRewrite(from, to string) (regex, replacement string, notes []string) {
+	if strings.HasPrefix(from, "^") && strings.HasSuffix(from, "$") && !strings.HasSuffix(from, `\$`) {
+		repl, n := nginxReplacement(to, 0)
+		return from, repl, n
+	}
+	if !strings.HasPrefix(from, "^") {
+		notes = append(notes, "nginx's rewrite replaces the first match of a pattern that is not anchored with ^; devproxy replaces every match")
+	}
+	groups := 0
+	if re, err := regexp.Compile(from); err == nil {
+		groups = re.NumSubexp()
+	}
+	repl, n := nginxReplacement(to, 1)
+	tail := groups + 2
+	if tail > 9 {
+		notes = append(notes, "nginx's rewrite refers to at most 9 groups; this pattern has too many to keep the text after the match")
+	}
+	return "^(.*?)(?:" + from + ")(.*)$", "$1" + repl + "$" + strconv.Itoa(tail), append(notes, n...)
+}
+
+// nginxReplacement converts a Go replacement template, shifting numbered
+// groups by shift (the groups wrapped around the pattern).
+func nginxReplacement(to string, shift int) (string, []string) {
+	var b strings.Builder
+	var notes []string
+	for i := 0; i < len(to); i++ {
+		if to[i] != '$' {
+			b.WriteByte(to[i])
+			continue
+		}
+		if i+1 < len(to) && to[i+1] == '$' {
+			notes = append(notes, "nginx's rewrite cannot write a literal \"$\"")
+			i++
+			continue
+		}
+		name, end := goTemplateRef(to, i)
+		if name == "" {
+			b.WriteByte('$')
+			continue
+		}
+		i = end - 1
+		if n, err := strconv.Atoi(name); err == nil {
+			n += shift
+			if n > 9 {
+				notes = append(notes, "nginx's rewrite refers to at most 9 groups")
+			}
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteString("${" + name + "}") // a named group: nginx names it the same
+	}
+	return b.String(), notes
+}
+
+// goTemplateRef parses the reference at to[i] ("$1", "${1}", "$name",
+// "${name}") as regexp.Expand does: the longest run of letters, digits
+// and underscores. It returns the name and the index after it.
+func goTemplateRef(to string, i int) (string, int) {
+	j := i + 1
+	if j < len(to) && to[j] == '{' {
+		k := strings.IndexByte(to[j:], '}')
+		if k < 0 {
+			return "", i + 1
+		}
+		return to[j+1 : j+k], j + k + 1
+	}
+	for j < len(to) && (to[j] == '_' || to[j] >= '0' && to[j] <= '9' || to[j] >= 'a' && to[j] <= 'z' || to[j] >= 'A' && to[j] <= 'Z') {
+		j++
+	}
+	return to[i+1 : j], j
+}
+
+// nginxArg writes s as one nginx argument, quoted when nginx would
+// otherwise split or end it there.
+func nginxArg(s string) string {
+	s = nginxEscape(s)
+	if s == "" || strings.ContainsAny(s, " \t\"';{}") {
+		return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"`
+	}
+	return s
+}
+
+// nginxQuote writes s as a double-quoted nginx string.
+func nginxQuote(s string) string {
+	return `"` + strings.ReplaceAll(nginxEscape(s), `"`, `\"`) + `"`
+}
+
+// nginxEscape doubles each backslash that nginx's parser would take as an
+// escape (before \, " and '), so a regexp reaches PCRE as written.
+func nginxEscape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && strings.IndexByte(`\"'`, s[i+1]) >= 0 {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
