@@ -326,11 +326,11 @@ func (c *caddy) proxy(rt *route) {
 		}
 		w.line("header_up %s %s", name, caddyQuote(value))
 	}
-	if !rt.frontend {
+	if rt.mapsRedirects() {
 		c.redirects(rt)
-		if rt.Cookies == "rewrite" {
-			c.cookies(rt)
-		}
+	}
+	if rt.Cookies == "rewrite" {
+		c.cookies(rt)
 	}
 	if rt.CORS != nil {
 		w.line("header_down -Access-Control-*")

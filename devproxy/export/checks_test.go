@@ -118,10 +118,16 @@ func checkLongestMatch(p *proxy) error {
 }
 
 func checkStripPrefix(p *proxy) error {
+	var prefix error
+	// devproxy sends no X-Forwarded-Prefix; an export must not invent one.
+	if e, err := p.echo("/api/v2/x", nil); err != nil || e.Header.Get("X-Forwarded-Prefix") != "" {
+		prefix = fmt.Errorf("GET /api/v2/x: X-Forwarded-Prefix %q (%v), want none, as devproxy", e.Header.Get("X-Forwarded-Prefix"), err)
+	}
 	return errors.Join(
 		p.expectEcho("/api/v2", "b", "/", ""),
 		p.expectEcho("/api/v2/?q=1", "b", "/", "q=1"),
 		p.expectEcho("/api/v2/a/b?q=1", "b", "/a/b", "q=1"),
+		prefix,
 	)
 }
 

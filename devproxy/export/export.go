@@ -146,6 +146,10 @@ func (rt *route) mapsPaths() bool {
 	return rt.Rewrite == nil && (rt.strip || rt.base != "")
 }
 
+// mapsRedirects reports whether Location headers are rewritten: on every
+// route, never for the dev server (devproxy passes its responses through).
+func (rt *route) mapsRedirects() bool { return !rt.frontend }
+
 // targetHosts are the spellings of the target's host that a Location may
 // use for it: every loopback spelling is the same host to devproxy.
 func (rt *route) targetHosts() []string {

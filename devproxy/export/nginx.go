@@ -195,8 +195,7 @@ func (n *nginx) frontend() {
 		w.open("location /")
 		n.originCheck(n.front)
 		n.proxy(n.front)
-		w.note("Responses pass untouched, as devproxy passes the dev server's.")
-		w.line("proxy_redirect off;")
+		n.redirects(n.front)
 		w.close()
 	case fe.Static != "":
 		fallback := "=404"
@@ -361,6 +360,11 @@ func (n *nginx) timeouts(d time.Duration, key string) {
 // nginx applies the first proxy_redirect that matches.
 func (n *nginx) redirects(rt *route) {
 	w := &n.srv
+	if !rt.mapsRedirects() {
+		w.comment("Redirects pass untouched, as devproxy passes them from " + describePath(rt) + ".")
+		w.line("proxy_redirect off;")
+		return
+	}
 	w.note("Redirects to the backend's own address (or, behind strip_prefix or a base path, to its own\n" +
 		"paths) come back to this server and the route's path, as devproxy rewrites them.")
 	origin := targetOriginPattern(rt)
