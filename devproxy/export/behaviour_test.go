@@ -36,6 +36,10 @@ strip_prefix = true
 target = "http://%[2]s"
 rewrite = { from = "^/rw/old/(.*)$", to = "/rw/new/$1" }
 
+[routes."/rw2"]
+target = "http://%[2]s"
+rewrite = { from = "^/rw2/(?P<id>[0-9]{2,})/(.*)$", to = "/items/${id}/${2}x" }
+
 [routes."/hdr"]
 target = "http://%[2]s"
 headers = { "X-Static" = "plain value", "X-Token" = "Bearer ${EXPORT_TEST_TOKEN}" }

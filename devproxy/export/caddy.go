@@ -295,8 +295,9 @@ func (c *caddy) rewrites(rt *route) {
 		w.line("uri strip_prefix %s", caddyArg(rt.Path))
 	}
 	if rw := rt.Rewrite; rw != nil {
-		// Caddy's path_regexp is Go's ReplaceAllString, as devproxy's rewrite.
-		w.line("uri path_regexp %s %s", caddyArg(rw.From), caddyArg(rw.To))
+		// Caddy's path_regexp is Go's ReplaceAllString, as devproxy's rewrite;
+		// braces are escaped, or Caddy would take ${1} for a placeholder.
+		w.line("uri path_regexp %s %s", caddyArg(rw.From), caddyArg(caddyLiteral(rw.To)))
 	}
 	if rt.base != "" {
 		w.line("uri path_regexp ^/? %s", caddyArg(rt.base+"/"))

@@ -135,6 +135,8 @@ func checkRewrite(p *proxy) error {
 	return errors.Join(
 		p.expectEcho("/rw/old/thing?x=1", "a", "/rw/new/thing", "x=1"),
 		p.expectEcho("/rw/other", "a", "/rw/other", ""),
+		p.expectEcho("/rw2/42/tail", "a", "/items/42/tailx", ""), // a named group, ${n} and a {n,} repeat
+		p.expectEcho("/rw2/4/tail", "a", "/rw2/4/tail", ""),
 	)
 }
 
