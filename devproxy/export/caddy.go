@@ -131,6 +131,9 @@ func (c *caddy) binds() string {
 func (c *caddy) render() {
 	w := &c.w
 	w.blank()
+	if c.portNote != "" {
+		w.comment(c.portNote)
+	}
 	addrs := c.addresses()
 	w.open("%s", strings.Join(addrs, ", "))
 	if b := c.binds(); b != "" {

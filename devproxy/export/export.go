@@ -95,6 +95,8 @@ type site struct {
 	file  string   // the config file's name, for the header comment
 	binds []string // hosts to listen on, IPv6 without brackets; "" is every interface
 	port  string
+	// portNote is the comment on a listen port a web server cannot use.
+	portNote string
 	// names are the Host names answered, IPv6 in brackets; nil answers
 	// every Host (allowed_hosts = ["*"]).
 	names  []string
@@ -241,7 +243,8 @@ func newSite(cfg *config.Config, opts Options) (*site, error) {
 	}
 	s.port = port
 	if port == "0" {
-		s.warn.add("listen", "port 0 (any free port) means nothing to a web server; set the port it should listen on")
+		s.port = "80"
+		s.portNote = s.warn.add("listen", "port 0 (any free port) means nothing to a web server: written as 80; set the port it should listen on")
 	}
 	host = strings.ToLower(host)
 	switch ip := net.ParseIP(host); {

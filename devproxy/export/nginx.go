@@ -88,6 +88,9 @@ func (n *nginx) header(w *writer) {
 func (n *nginx) server() {
 	w := &n.srv
 	listen := func(extra string) {
+		if n.portNote != "" {
+			w.comment(n.portNote)
+		}
 		for _, b := range n.binds {
 			switch {
 			case b == "":
