@@ -84,11 +84,16 @@ func (b *backends) handler(name string) http.Handler {
 			serveEcho(w, r, last == "ws")
 		case "login":
 			// A session cookie for the backend's own host and root path,
-			// one for a deeper path (under ?base=) and another domain, and
-			// a cross-site one (Secure, SameSite=None).
+			// one for a deeper path (under ?base=) and another domain,
+			// a cross-site one (Secure, SameSite=None) and, with ?under=,
+			// one under the public prefix.
 			w.Header().Add("Set-Cookie", "sid=s1; Domain=127.0.0.1; Path=/; HttpOnly")
 			w.Header().Add("Set-Cookie", "pref=p2; Path="+r.URL.Query().Get("base")+"/settings; Domain=localhost")
 			w.Header().Add("Set-Cookie", "cross=c3; Path=/; Secure; SameSite=None")
+			if under := r.URL.Query().Get("under"); under != "" {
+				// A backend that knows its public prefix.
+				w.Header().Add("Set-Cookie", "own=o4; Path="+under+"/area")
+			}
 			w.WriteHeader(http.StatusNoContent)
 		case "redirect":
 			// ?to= is the URL (BACKEND: this server's host:port), ?header=

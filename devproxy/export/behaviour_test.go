@@ -52,6 +52,11 @@ change_origin = true
 target = "http://%[2]s"
 strip_prefix = true
 
+[routes."/raw"]
+target = "http://%[2]s"
+strip_prefix = true
+redirects = "passthrough"
+
 [routes."/cors"]
 target = "http://%[2]s"
 
@@ -120,6 +125,7 @@ var suites = []suite{
 		{name: "set-cookie domain and path", check: checkCookies},
 		{name: "secure cookie on plain http to a lan name", check: checkSecureOnPlainHTTP, known: map[string]string{"nginx": secureOnHTTP, "caddy": secureOnHTTP}},
 		{name: "location mapped", check: checkLocation},
+		{name: "redirects passthrough", check: checkRedirectsPassthrough},
 		{name: "content-location mapped", check: checkContentLocation, known: map[string]string{"nginx": nginxContentLocation}},
 		{name: "refresh mapped", check: checkRefresh, known: map[string]string{"caddy": caddyRefresh}},
 		{name: "cors preflight allowed origin", check: checkPreflightAllowed},

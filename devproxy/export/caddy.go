@@ -44,6 +44,35 @@ func (c *caddy) header() {
 	}
 }
 
+// ownOrigin is a CEL expression for this server's origin, as the request
+// names it.
+const ownOrigin = "{http.request.scheme} + '://' + {http.request.hostport}"
+
+// presentTargetOrigin sends the target's origin as Origin on a WebSocket
+// handshake and, on a route, also where the browser sent this server's
+// own origin (in Origin, or at the start of Referer), as devproxy does with
+// change_origin: a backend that compares them with its Host (Django's CSRF
+// check) sees its own.
+func (c *caddy) presentTargetOrigin(rt *route) {
+	w := &c.w
+	target := caddyArg(originOf(rt))
+	if rt.frontend {
+		w.comment("A WebSocket handshake to the dev server presents its own origin, as devproxy does.")
+		w.open("@%s_ws", rt.slug)
+		w.line("header Upgrade *")
+		w.line("header Origin *")
+		w.close()
+		w.line("request_header @%s_ws Origin %s", rt.slug, target)
+		return
+	}
+	w.note("change_origin: the target's origin replaces this server's own in Origin and at the start of\n" +
+		"Referer, and is the Origin of a WebSocket handshake, as devproxy presents it.")
+	w.line("@%s_origin expression %s", rt.slug, caddyQuote("({http.request.header.Upgrade} != '' && {http.request.header.Origin} != '') || {http.request.header.Origin} == "+ownOrigin))
+	w.line("request_header @%s_origin Origin %s", rt.slug, target)
+	w.line("@%s_referer expression %s", rt.slug, caddyQuote("{http.request.header.Referer} == "+ownOrigin+" || {http.request.header.Referer}.startsWith("+ownOrigin+" + '/')"))
+	w.line("request_header @%s_referer Referer %s %s", rt.slug, caddyQuote("^https?://[^/?#]+"), target)
+}
+
 // Snippets hold what most routes share: the upstream's streaming,
 // timeouts and retry, and the WebSocket origin check of the top level.
 const (
@@ -282,7 +311,7 @@ func (c *caddy) refuseOrigins(allowed []string, key string) {
 	for _, o := range allowed {
 		w.line("not header Origin %s", caddyArg(o))
 	}
-	w.line("not expression %s", caddyArg("{http.request.header.Origin} == {http.request.scheme} + '://' + {http.request.hostport}"))
+	w.line("not expression %s", caddyQuote("{http.request.header.Origin} == "+ownOrigin))
 	w.close()
 	w.open("handle @ws_refused")
 	w.line("respond 403")
@@ -312,16 +341,19 @@ func (c *caddy) rewrites(rt *route) {
 func (c *caddy) proxy(rt *route) {
 	w := &c.w
 	if rt.ChangeOrigin {
-		w.note("A WebSocket handshake presents the target's origin, as devproxy does with change_origin.")
-		w.open("@%s_ws", rt.slug)
-		w.line("header Upgrade *")
-		w.line("header Origin *")
-		w.close()
-		w.line("request_header @%s_ws Origin %s", rt.slug, caddyArg(originOf(rt)))
+		c.presentTargetOrigin(rt)
 	}
 	w.open("reverse_proxy %s://%s", rt.target.Scheme, rt.target.Host)
 	if rt.ChangeOrigin {
 		w.line("header_up Host {upstream_hostport}")
+	}
+	// Only devproxy says which prefix it removed: a browser's value is dropped.
+	if _, custom := rt.Headers["X-Forwarded-Prefix"]; !custom {
+		if rt.strip {
+			w.line("header_up X-Forwarded-Prefix %s", caddyArg(rt.Path))
+		} else {
+			w.line("header_up -X-Forwarded-Prefix")
+		}
 	}
 	for _, name := range rt.headerNames() {
 		value := rt.headerValue(name, caddyLiteral, func(env string) string { return "{env." + env + "}" })
@@ -347,48 +379,69 @@ func (c *caddy) proxy(rt *route) {
 	w.close()
 }
 
-// redirects maps Location and Content-Location headers as devproxy does. Caddy applies every
-// replacement in turn to the result of the one before, and Go's regexps
-// have no lookahead, so each rule turns what it maps into an absolute URL
-// on this server, which no later rule matches again.
+// setAside marks a header value a rule has rewritten, or has decided to
+// keep, so no later rule matches it: Caddy applies every replacement in turn
+// to the result of the one before, and Go's regexps have no lookahead. The
+// last rule removes the mark. (A value the backend starts with it loses it.)
+const setAside = "~devproxy~"
+
+// redirects maps Location and Content-Location headers as devproxy does: a
+// URL on the target goes to this server and the route's path; a path the
+// backend wrote without the route's prefix (path-absolute, or on this
+// server's own origin) gets it, behind strip_prefix or a base path.
 func (c *caddy) redirects(rt *route) {
 	w := &c.w
-	w.note("Redirects to the backend's own address (or, behind strip_prefix or a base path, to its own\n" +
-		"paths) come back to this server and the route's path, as devproxy rewrites them.")
-	here := "{http.request.scheme}://{http.request.hostport}"
-	origin := targetOriginPattern(rt)
-	base := regexp.QuoteMeta(rt.base)
+	w.note("Redirects to the backend's own address, and behind strip_prefix or a base path to its own\n" +
+		"paths (here or on this server's origin), come back to this server under the route's path, as\n" +
+		"devproxy rewrites them; a path already under the route's prefix is left alone. Each rule marks\n" +
+		"what it wrote with " + setAside + " so that no later rule rewrites it again; the last removes the mark.")
 	rule := func(from, to string) {
 		for _, h := range []string{"Location", "Content-Location"} {
-			w.line("header_down %s %s %s", h, caddyQuote(from), caddyQuote(to))
+			w.line("header_down %s %s %s", h, caddyQuote("^"+from), caddyQuote(to))
 		}
 	}
-	rule("^"+origin+base+"/?([?#].*)?$", here+rt.publicRoot()+"${1}")
-	rule("^"+origin+base+"(/.*)$", here+rt.publicPrefix()+"${1}")
-	if !rt.mapsPaths() {
-		return
+	here := setAside + "{http.request.scheme}://{http.request.hostport}"
+	origin := targetOriginPattern(rt)
+	base := regexp.QuoteMeta(rt.base)
+	rule(origin+base+"/?([?#].*)?$", here+rt.publicRoot()+"${1}")
+	rule(origin+base+"(/.*)$", here+rt.publicPrefix()+"${1}")
+	if rt.mapsPaths() {
+		own, ok := c.ownOriginPattern()
+		if rt.strip {
+			if ok {
+				rule("("+own+rt.ownPaths()+".*)$", setAside+"${1}")
+			}
+			rule("("+rt.ownPaths()+".*)$", setAside+"${1}")
+		}
+		if !ok {
+			w.comment(c.warn.add(rt.key("redirects"), "with allowed_hosts = [\"*\"] no pattern tells this server's origin from another's: an absolute redirect to it passes unmapped"))
+		}
+		root, below := "/?", "(/.*)"
+		if rt.base == "" {
+			below = "(/[^/].*)"
+		}
+		if ok {
+			rule("("+own+")"+base+root+"([?#].*)?$", setAside+"${1}"+rt.publicRoot()+"${2}")
+			rule("("+own+")"+base+below+"$", setAside+"${1}"+rt.publicPrefix()+"${2}")
+		}
+		if rt.base == "" {
+			root = "/"
+		}
+		rule(base+root+"([?#].*)?$", setAside+rt.publicRoot()+"${1}")
+		rule(base+below+"$", setAside+rt.publicPrefix()+"${1}")
 	}
-	if rt.strip {
-		// Already under the route's prefix: the backend knows its public path.
-		rule("^("+regexp.QuoteMeta(rt.Path)+"(?:[/?#].*)?)$", here+"${1}")
-	}
-	if rt.base == "" {
-		rule("^/([?#].*)?$", here+rt.publicRoot()+"${1}")
-		rule("^(/[^/].*)$", here+rt.publicPrefix()+"${1}")
-		return
-	}
-	rule("^"+base+"/?([?#].*)?$", here+rt.publicRoot()+"${1}")
-	rule("^"+base+"(/.*)$", here+rt.publicPrefix()+"${1}")
+	rule(setAside+"(.*)$", "${1}")
 }
 
 // cookies rewrites Set-Cookie as devproxy does: Domain removed, so the
-// cookie belongs to this server's host, and Path mapped like redirects.
-// Each replacement sees the result of the one before: deeper paths are
-// mapped first, so the root rule cannot match their result.
+// cookie belongs to this server's host; Path=/ kept (the whole site, as in
+// production); a Path under the route's prefix kept; any other Path mapped
+// like a redirect. Mapped and kept paths are set aside as in redirects.
 func (c *caddy) cookies(rt *route) {
 	w := &c.w
-	w.note("Set-Cookie: Domain is removed, so the cookie is this server's, and Path is mapped like\n" +
-		"redirects, as devproxy rewrites them (cookies = \"passthrough\" turns this off).\n" + cookieNote)
+	w.note("Set-Cookie: Domain is removed, so the cookie is this server's; Path=/ and a Path under the\n" +
+		"route's prefix stay, another Path is mapped like a redirect, as devproxy rewrites them\n" +
+		"(cookies = \"passthrough\" turns this off).\n" + cookieNote)
 	rule := func(from, to string) { w.line("header_down Set-Cookie %s %s", caddyQuote(from), caddyQuote(to)) }
 	rule(`;\s*(?i:domain)=[^;]*(;|$)`, "${1}")
 	if !rt.mapsPaths() {
@@ -396,17 +449,15 @@ func (c *caddy) cookies(rt *route) {
 	}
 	attr := `(;\s*(?i:path)=)`
 	end := `(\s*(?:;|$))`
+	if rt.keepsOwnPaths() {
+		rule(attr+"("+regexp.QuoteMeta(rt.Path)+`(?:/[^;\s]*)?)`+end, "${1}"+setAside+"${2}${3}")
+	}
 	base := regexp.QuoteMeta(rt.base)
-	root := "/" // the base path itself, with or without its trailing slash
+	rule(attr+base+`(/[^;\s]+)`, "${1}"+setAside+rt.publicPrefix()+"${2}")
 	if rt.base != "" {
-		root = base + "/?"
+		rule(attr+base+"/?"+end, "${1}"+setAside+rt.publicRoot()+"${2}")
 	}
-	rule(attr+base+`(/[^;\s]+)`, "${1}"+rt.publicPrefix()+"${2}")
-	rule(attr+root+end, "${1}"+rt.publicRoot()+"${2}")
-	if rt.base != "" && rt.publicRoot() != "/" {
-		// A Path that covers the whole base path covers the route.
-		rule(attr+"/"+end, "${1}"+rt.publicRoot()+"${2}")
-	}
+	rule(attr+setAside, "${1}")
 }
 
 // caddyArg writes s as one Caddyfile token, quoted when it would

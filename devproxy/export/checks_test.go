@@ -118,17 +118,27 @@ func checkLongestMatch(p *proxy) error {
 }
 
 func checkStripPrefix(p *proxy) error {
-	var prefix error
-	// devproxy sends no X-Forwarded-Prefix; an export must not invent one.
-	if e, err := p.echo("/api/v2/x", nil); err != nil || e.Header.Get("X-Forwarded-Prefix") != "" {
-		prefix = fmt.Errorf("GET /api/v2/x: X-Forwarded-Prefix %q (%v), want none, as devproxy", e.Header.Get("X-Forwarded-Prefix"), err)
-	}
 	return errors.Join(
 		p.expectEcho("/api/v2", "b", "/", ""),
 		p.expectEcho("/api/v2/?q=1", "b", "/", "q=1"),
 		p.expectEcho("/api/v2/a/b?q=1", "b", "/a/b", "q=1"),
-		prefix,
+		// The prefix removed, in place of one the browser made up; none where nothing was removed.
+		p.expectHeader("/api/v2/x", "X-Forwarded-Prefix", "/evil", "/api/v2"),
+		p.expectHeader("/api/x", "X-Forwarded-Prefix", "/evil", ""),
 	)
+}
+
+// expectHeader sends header name = sent to path and checks what the echo
+// backend received ("" for none).
+func (p *proxy) expectHeader(path, name, sent, want string) error {
+	e, err := p.echo(path, map[string]string{name: sent})
+	if err != nil {
+		return err
+	}
+	if got := strings.Join(e.Header.Values(name), ", "); got != want {
+		return fmt.Errorf("GET %s with %s: %s: upstream %s = %q, want %q", path, name, sent, name, got, want)
+	}
+	return nil
 }
 
 func checkRewrite(p *proxy) error {
@@ -164,14 +174,26 @@ func checkUpstreamHeaders(p *proxy) error {
 }
 
 func checkChangeOrigin(p *proxy) error {
-	e, err := p.echo("/co/echo", nil)
+	e, err := p.echo("/co/echo", map[string]string{"Origin": p.url, "Referer": p.url + "/page?x=1"})
 	if err != nil {
 		return err
 	}
-	if want := p.b.a.Listener.Addr().String(); e.Host != want {
-		return fmt.Errorf("upstream Host = %q, want the target's %q", e.Host, want)
+	target := "http://" + p.b.a.Listener.Addr().String()
+	var errs []error
+	if e.Host != p.b.a.Listener.Addr().String() {
+		errs = append(errs, fmt.Errorf("upstream Host = %q, want the target's %q", e.Host, p.b.a.Listener.Addr()))
 	}
-	return nil
+	// The page's own origin is presented as the target's, so a backend that
+	// compares Origin with Host (Django's CSRF check) accepts it.
+	if got := e.Header.Get("Origin"); got != target {
+		errs = append(errs, fmt.Errorf("upstream Origin = %q for the page's own %s, want the target's %q", got, p.url, target))
+	}
+	if got := e.Header.Get("Referer"); got != target+"/page?x=1" {
+		errs = append(errs, fmt.Errorf("upstream Referer = %q, want %q", got, target+"/page?x=1"))
+	}
+	// A foreign page's stays, for the backend to refuse.
+	errs = append(errs, p.expectHeader("/co/echo", "Origin", foreignOrigin, foreignOrigin))
+	return errors.Join(errs...)
 }
 
 // dialWS opens a WebSocket through the proxy, with origin as Origin
@@ -338,13 +360,14 @@ func checkDownload(p *proxy) error {
 }
 
 // checkCookies: cookies set by the backend behind /acct (strip_prefix)
-// land on the proxy's host, with their Path under the route.
+// land on the proxy's host; Path=/ stays the whole site, a Path the backend
+// already wrote under the prefix stays, another Path is mapped under it.
 func checkCookies(p *proxy) error {
-	res, _, err := p.do("GET", "/acct/login", nil, nil)
+	res, _, err := p.do("GET", "/acct/login?under=/acct", nil, nil)
 	if err != nil {
 		return err
 	}
-	return expectCookies(res, map[string]string{"sid": "/acct", "pref": "/acct/settings"})
+	return expectCookies(res, map[string]string{"sid": "/", "pref": "/acct/settings", "own": "/acct/area"})
 }
 
 // expectCookies checks that each named cookie has no Domain (an empty one
@@ -411,7 +434,17 @@ func checkLocation(p *proxy) error {
 		{"http://" + p.loopbackAlias() + "/", p.url + "/acct"}, // another spelling of the backend's loopback address
 		{"/login", p.url + "/acct/login"},                      // the backend's own path
 		{"/acct/already", p.url + "/acct/already"},             // already public
+		{p.url + "/login", p.url + "/acct/login"},              // its own path on the proxy's origin (it trusts X-Forwarded-Host)
+		{p.url + "/acct/x", p.url + "/acct/x"},                 // already public there
 		{"http://other.test/x", "http://other.test/x"},         // someone else's
+	})
+}
+
+func checkRedirectsPassthrough(p *proxy) error {
+	self := p.b.a.Listener.Addr().String()
+	return p.checkRedirects("/raw", "Location", []mapped{
+		{"/login", p.url + "/login"}, // a page of the frontend
+		{"http://BACKEND/x", "http://" + self + "/x"},
 	})
 }
 
@@ -684,6 +717,6 @@ func checkBasePathResponses(p *proxy) error {
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
-	errs = append(errs, expectCookies(res, map[string]string{"sid": "/v1", "pref": "/v1/settings"}))
+	errs = append(errs, expectCookies(res, map[string]string{"sid": "/", "pref": "/v1/settings"}))
 	return errors.Join(errs...)
 }

@@ -148,9 +148,19 @@ func (rt *route) mapsPaths() bool {
 	return rt.Rewrite == nil && (rt.strip || rt.base != "")
 }
 
-// mapsRedirects reports whether Location headers are rewritten: on every
-// route, never for the dev server (devproxy passes its responses through).
-func (rt *route) mapsRedirects() bool { return !rt.frontend }
+// mapsRedirects reports whether Location headers are rewritten: unless
+// redirects = "passthrough" (which the dev server always is).
+func (rt *route) mapsRedirects() bool { return rt.Redirects != "passthrough" }
+
+// keepsOwnPaths reports whether a path already under the route's prefix
+// is the backend knowing its public path, and so left alone (a cookie
+// Path; with strip_prefix, a redirect too).
+func (rt *route) keepsOwnPaths() bool { return rt.Path != "/" }
+
+// ownPaths is a regexp for a path under the route's prefix, up to the
+// end of the path: /api, /api/..., also followed by a query (?) or
+// fragment (#), not /apix.
+func (rt *route) ownPaths() string { return regexp.QuoteMeta(rt.Path) + "(?:[/?#]|$)" }
 
 // targetHosts are the spellings of the target's host that a Location may
 // use for it: every loopback spelling is the same host to devproxy.
@@ -259,7 +269,7 @@ func newSite(cfg *config.Config, opts Options) (*site, error) {
 
 	slugs := map[string]bool{}
 	if fe := cfg.Frontend; fe.DevServer != "" {
-		rc := config.Route{Path: "/", Target: fe.DevServer, Timeout: cfg.Timeout, Retry: cfg.Retry, Cookies: "passthrough"}
+		rc := config.Route{Path: "/", Target: fe.DevServer, Timeout: cfg.Timeout, Retry: cfg.Retry, Cookies: "passthrough", Redirects: "passthrough"}
 		if s.front, err = newRoute(rc, true, slugs); err != nil {
 			return nil, err
 		}
@@ -345,6 +355,32 @@ func hostNames(cfg *config.Config, listenHost string, opts Options) []string {
 	return out
 }
 
+// ownOriginPattern is a regexp for an absolute URL's origin on this
+// server: http or https (or scheme-relative), one of its names, its port
+// or none. ok is false when every Host is served, which no regexp can
+// tell from another site's.
+func (s *site) ownOriginPattern() (pattern string, ok bool) {
+	if s.names == nil {
+		return "", false
+	}
+	hosts := make([]string, len(s.names))
+	for i, n := range s.names {
+		switch {
+		case strings.HasPrefix(n, "*."): // subdomains at any depth, as nginx reads it
+			hosts[i] = `(?:[^./?#:@]+\.)+` + regexp.QuoteMeta(n[2:])
+		case strings.HasPrefix(n, "."):
+			hosts[i] = `(?:[^./?#:@]+\.)*` + regexp.QuoteMeta(n[1:])
+		default:
+			hosts[i] = regexp.QuoteMeta(n)
+		}
+	}
+	port := ":" + s.port
+	if s.port == "80" || s.port == "443" {
+		port = "(?:" + port + ")?" // a browser leaves the scheme's default port out of Host
+	}
+	return "(?:https?:)?//(?i:" + strings.Join(hosts, "|") + ")" + port, true
+}
+
 // envVars are every environment variable the config's headers refer to,
 // sorted and without repeats.
 func (s *site) envVars() []string {
@@ -413,8 +449,8 @@ func (w *writer) close() {
 func (w *writer) blank() { w.gap = true }
 
 // cookieNote is what devproxy does to cookies that the exports do not.
-const cookieNote = "devproxy: unlike this, devproxy keeps a __Host- cookie's Path=/, and on plain http to a name that\n" +
-	"is not loopback drops Secure and lowers SameSite=None to Lax (production runs https)."
+const cookieNote = "devproxy: on plain http to a name that is not loopback, devproxy also drops Secure and lowers\n" +
+	"SameSite=None to Lax, which this does not (production runs https)."
 
 // ipHostsNote is what devproxy's Host check answers that the names do not.
 func ipHostsNote(where string) string {

@@ -182,7 +182,7 @@ var handledFields = map[reflect.Type][]string{
 	reflect.TypeFor[config.Config]():   {"File", "Listen", "AllowRemote", "AllowedOrigins", "AllowedHosts", "Retry", "Timeout", "Frontend", "Routes", "Processes", "Overrides", "Warnings"},
 	reflect.TypeFor[config.Frontend](): {"DevServer", "Static", "SPA", "Dotfiles", "Command"},
 	reflect.TypeFor[config.Route](): {"Path", "Target", "StripPrefix", "ChangeOrigin", "Rewrite", "Headers", "SecretHeaders", "HeaderTemplates",
-		"Insecure", "Timeout", "Retry", "AllowedOrigins", "Cookies", "CORS", "Line"},
+		"Insecure", "Timeout", "Retry", "AllowedOrigins", "Cookies", "Redirects", "CORS", "Line"},
 	reflect.TypeFor[config.Rewrite](): {"From", "To"},
 	reflect.TypeFor[config.CORS]():    {"AllowOrigins", "AllowCredentials", "AllowMethods", "AllowHeaders", "ExposeHeaders", "MaxAge"},
 }

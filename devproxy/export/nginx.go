@@ -243,9 +243,7 @@ func (n *nginx) originCheck(rt *route) {
 	if !check {
 		return
 	}
-	cross := n.addMap("devproxy_cross_origin",
-		"0 when the request's Origin is this server's own (its scheme and Host), else 1.",
-		"$http_origin|$scheme://$http_host", [][2]string{{"default", "1"}, {`~^(.*)\|\1$`, "0"}})
+	cross := n.crossOrigin()
 	name := "devproxy_ws_refused"
 	if key != "allowed_origins" {
 		name += "_" + rt.slug
@@ -307,11 +305,14 @@ func (n *nginx) proxy(rt *route) {
 	set("X-Forwarded-For", "$proxy_add_x_forwarded_for")
 	set("X-Forwarded-Host", "$http_host")
 	set("X-Forwarded-Proto", "$scheme")
+	// Only devproxy says which prefix it removed: a browser's value is dropped.
+	if rt.strip {
+		set("X-Forwarded-Prefix", nginxArg(rt.Path))
+	} else {
+		set("X-Forwarded-Prefix", `""`)
+	}
 	if rt.ChangeOrigin {
-		v := n.addMap("devproxy_origin_"+rt.slug,
-			fmt.Sprintf("A WebSocket handshake through %s presents the target's origin, as devproxy does with change_origin.", describePath(rt)),
-			"$http_upgrade|$http_origin", [][2]string{{"default", "$http_origin"}, {`~^[^|]+\|.`, originOf(rt)}})
-		set("Origin", v)
+		n.presentTargetOrigin(rt, set)
 	}
 	for _, name := range rt.headerNames() {
 		value, ok := nginxHeaderValue(rt, name)
@@ -345,6 +346,36 @@ func (n *nginx) proxy(rt *route) {
 	}
 }
 
+// presentTargetOrigin sends the target's origin as Origin on a WebSocket
+// handshake and, on a route, also where the browser sent this server's
+// own origin (in Origin, or at the start of Referer), as devproxy does with
+// change_origin: a backend that compares them with its Host (Django's CSRF
+// check) sees its own.
+func (n *nginx) presentTargetOrigin(rt *route, set func(name, value string)) {
+	target := originOf(rt)
+	if rt.frontend {
+		set("Origin", n.addMap("devproxy_origin_"+rt.slug,
+			"A WebSocket handshake to the dev server presents its own origin, as devproxy does.",
+			"$http_upgrade|$http_origin", [][2]string{{"default", "$http_origin"}, {`~^[^|]+\|.`, target}}))
+		return
+	}
+	cross := n.crossOrigin()
+	set("Origin", n.addMap("devproxy_origin_"+rt.slug,
+		fmt.Sprintf("Origin through %s: the target's on a WebSocket handshake and in place of this server's own (change_origin).", rt.Path),
+		"$http_upgrade|"+cross+"|$http_origin", [][2]string{{"default", "$http_origin"}, {`~^[^|]+\|[01]\|.`, target}, {`~^\|0\|.`, target}}))
+	set("Referer", n.addMap("devproxy_referer_"+rt.slug,
+		fmt.Sprintf("Referer through %s: this server's own origin at its start becomes the target's (change_origin).", rt.Path),
+		"$http_referer|$scheme://$http_host", [][2]string{{"default", "$http_referer"}, {`~^(https?://[^/?#|]+)([^|]*)\|\1$`, target + "$2"}}))
+}
+
+// crossOrigin is the variable that is 0 when the request's Origin is this
+// server's own (its scheme and Host), else 1.
+func (n *nginx) crossOrigin() string {
+	return n.addMap("devproxy_cross_origin",
+		"0 when the request's Origin is this server's own (its scheme and Host), else 1.",
+		"$http_origin|$scheme://$http_host", [][2]string{{"default", "1"}, {`~^(.*)\|\1$`, "0"}})
+}
+
 const retryWarning = "nginx does not hold requests while a backend restarts (retry): they get 502 at once"
 
 // timeouts bounds the wait for a backend to connect and answer, as
@@ -358,9 +389,10 @@ func (n *nginx) timeouts(d time.Duration, key string) {
 }
 
 // redirects maps Location (and Refresh) headers as devproxy does: a URL on
-// the target goes to this server and the route's path, and a path-absolute
-// one from behind strip_prefix or a base path gets the public prefix.
-// nginx applies the first proxy_redirect that matches.
+// the target goes to this server and the route's path; a path the backend
+// wrote without the route's prefix (path-absolute, or on this server's own
+// origin) gets it, behind strip_prefix or a base path. nginx applies the
+// first proxy_redirect that matches.
 func (n *nginx) redirects(rt *route) {
 	w := &n.srv
 	if !rt.mapsRedirects() {
@@ -368,52 +400,68 @@ func (n *nginx) redirects(rt *route) {
 		w.line("proxy_redirect off;")
 		return
 	}
-	w.note("Redirects to the backend's own address (or, behind strip_prefix or a base path, to its own\n" +
-		"paths) come back to this server and the route's path, as devproxy rewrites them.")
+	w.note("Redirects to the backend's own address, and behind strip_prefix or a base path to its own\n" +
+		"paths (here or on this server's origin), come back to this server under the route's path, as\n" +
+		"devproxy rewrites them; a path already under the route's prefix is left alone.")
+	rule := func(from, to string) { w.line("proxy_redirect %s %s;", nginxArg("~^"+from), nginxArg(to)) }
 	origin := targetOriginPattern(rt)
 	base := regexp.QuoteMeta(rt.base)
 	here := "$scheme://$http_host"
-	w.line("proxy_redirect %s %s;", nginxArg("~^"+origin+base+"/?([?#].*)?$"), nginxArg(here+rt.publicRoot()+"$1"))
-	w.line("proxy_redirect %s %s;", nginxArg("~^"+origin+base+"(/.*)$"), nginxArg(here+rt.publicPrefix()+"$1"))
+	rule(origin+base+"/?([?#].*)?$", here+rt.publicRoot()+"$1")
+	rule(origin+base+"(/.*)$", here+rt.publicPrefix()+"$1")
 	if !rt.mapsPaths() {
 		return
 	}
-	public := "" // a path already under the route's prefix is the backend knowing its public path
+	keep := ""
 	if rt.strip {
-		public = "(?!" + regexp.QuoteMeta(rt.Path) + "(?:[/?#]|$))"
+		keep = "(?!" + rt.ownPaths() + ")"
+	}
+	if own, ok := n.ownOriginPattern(); ok {
+		// The origin is kept as the backend wrote it ($1).
+		if rt.base == "" {
+			rule("("+own+")"+keep+"/?([?#].*)?$", "$1"+rt.publicRoot()+"$2")
+			rule("("+own+")"+keep+"(/[^/].*)$", "$1"+rt.publicPrefix()+"$2")
+		} else {
+			rule("("+own+")"+keep+base+"/?([?#].*)?$", "$1"+rt.publicRoot()+"$2")
+			rule("("+own+")"+keep+base+"(/.*)$", "$1"+rt.publicPrefix()+"$2")
+		}
+	} else {
+		w.comment(n.warn.add(rt.key("redirects"), "with allowed_hosts = [\"*\"] no pattern tells this server's origin from another's: an absolute redirect to it passes unmapped"))
 	}
 	if rt.base == "" {
-		w.line("proxy_redirect %s %s;", nginxArg("~^"+public+"/([?#].*)?$"), nginxArg(rt.publicRoot()+"$1"))
-		w.line("proxy_redirect %s %s;", nginxArg("~^"+public+"(/[^/].*)$"), nginxArg(rt.publicPrefix()+"$1"))
+		rule(keep+"/([?#].*)?$", rt.publicRoot()+"$1")
+		rule(keep+"(/[^/].*)$", rt.publicPrefix()+"$1")
 		return
 	}
-	w.line("proxy_redirect %s %s;", nginxArg("~^"+public+base+"/?([?#].*)?$"), nginxArg(rt.publicRoot()+"$1"))
-	w.line("proxy_redirect %s %s;", nginxArg("~^"+public+base+"(/.*)$"), nginxArg(rt.publicPrefix()+"$1"))
+	rule(keep+base+"/?([?#].*)?$", rt.publicRoot()+"$1")
+	rule(keep+base+"(/.*)$", rt.publicPrefix()+"$1")
 }
 
 // cookies rewrites Set-Cookie as devproxy does: Domain dropped, so the
-// cookie belongs to this server's host, and Path mapped like redirects.
+// cookie belongs to this server's host; Path=/ kept (the whole site, as in
+// production); a Path under the route's prefix kept; any other Path mapped
+// like a redirect. nginx applies the first proxy_cookie_path that matches.
 func (n *nginx) cookies(rt *route) {
 	w := &n.srv
-	w.note("Set-Cookie: Domain is emptied, so the cookie is this server's (browsers ignore an empty Domain=),\n" +
-		"and Path is mapped like redirects, as devproxy rewrites them (cookies = \"passthrough\" turns this off).\n" +
-		cookieNote)
+	w.note("Set-Cookie: Domain is emptied, so the cookie is this server's (browsers ignore an empty Domain=);\n" +
+		"Path=/ and a Path under the route's prefix stay, another Path is mapped like a redirect, as\n" +
+		"devproxy rewrites them (cookies = \"passthrough\" turns this off).\n" + cookieNote)
 	w.line(`proxy_cookie_domain ~.* "";`)
 	if !rt.mapsPaths() {
 		return
 	}
+	keep := ""
+	if rt.keepsOwnPaths() {
+		keep = "(?!" + regexp.QuoteMeta(rt.Path) + "(?:/|$))"
+	}
+	rule := func(from, to string) { w.line("proxy_cookie_path %s %s;", nginxArg("~^"+from), nginxArg(to)) }
 	if rt.base == "" {
-		w.line("proxy_cookie_path ~^/$ %s;", nginxArg(rt.Path))
-		w.line("proxy_cookie_path ~^(/.+)$ %s;", nginxArg(rt.Path+"$1"))
+		rule(keep+"(/.+)$", rt.publicPrefix()+"$1")
 		return
 	}
 	base := regexp.QuoteMeta(rt.base)
-	w.line("proxy_cookie_path %s %s;", nginxArg("~^"+base+"/?$"), nginxArg(rt.publicRoot()))
-	w.line("proxy_cookie_path %s %s;", nginxArg("~^"+base+"(/.+)$"), nginxArg(rt.publicPrefix()+"$1"))
-	if rt.publicRoot() != "/" {
-		// A Path that covers the whole base path covers the route.
-		w.line("proxy_cookie_path ~^/$ %s;", nginxArg(rt.publicRoot()))
-	}
+	rule(keep+base+"/?$", rt.publicRoot())
+	rule(keep+base+"(/.+)$", rt.publicPrefix()+"$1")
 }
 
 // nginxHeaderValue writes a configured header's value, with ${VAR} left
