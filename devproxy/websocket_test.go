@@ -689,47 +689,6 @@ func TestWebSocketViteHMRGoesToDevServer(t *testing.T) {
 	}
 }
 
-func TestCheckWarnsWhenRouteShadowsHMRSocket(t *testing.T) {
-	const text = `[frontend]
-dev_server = "http://localhost:5173"
-
-[routes]
-"/api" = "http://localhost:8080"
-"/ws" = "http://localhost:8080"
-
-[routes."/_next"]
-target = "http://localhost:8081"
-`
-	cfg, err := config.Parse("devproxy.toml", []byte(text), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, w := range cfg.Warnings {
-		got = append(got, w.Error())
-	}
-	want := []string{
-		`devproxy.toml:8:1: route "/_next" takes the dev server's hot-reload socket /_next/webpack-hmr (Next.js), /_next/hmr (Next.js 16+)`,
-		`devproxy.toml:6:1: route "/ws" takes the dev server's hot-reload socket /ws (webpack-dev-server 4+)`,
-	}
-	if len(got) != len(want) {
-		t.Fatalf("warnings = %q, want %d", got, len(want))
-	}
-	for i := range want {
-		if !strings.HasPrefix(got[i], want[i]) {
-			t.Errorf("warning %d = %q, want it to start with %q", i, got[i], want[i])
-		}
-	}
-
-	cfg, err = config.Parse("devproxy.toml", []byte(strings.Replace(text, "[frontend]\ndev_server = \"http://localhost:5173\"\n", "", 1)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cfg.Warnings) != 0 {
-		t.Errorf("without a dev server: warnings = %v, want none", cfg.Warnings)
-	}
-}
-
 func TestWebSocketReloadKeepsShutdownClosesConnections(t *testing.T) {
 	be := newWSBackend(t, nil)
 	other := newWSBackend(t, nil)

@@ -178,11 +178,11 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	if lookupEnv == nil {
 		lookupEnv = func(string) (string, bool) { return "", false }
 	}
-	var raw map[string]any
-	if _, err := toml.Decode(string(data), &raw); err != nil {
-		return nil, Errors{syntaxError(name, err)}
+	raw, src, shifts, errs := decode(name, string(data))
+	if raw == nil {
+		return nil, errs
 	}
-	cr := &configReader{file: name, ix: indexKeys(string(data)), env: lookupEnv}
+	cr := &configReader{file: name, src: src, ix: indexKeys(src), env: lookupEnv, errs: errs}
 	if name != "" {
 		abs, err := filepath.Abs(filepath.Dir(name))
 		if err == nil {
@@ -192,10 +192,56 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	cfg := cr.read(raw)
 	cfg.File = name
 	if len(cr.errs) > 0 {
+		shifts.apply(cr.errs)
 		cr.errs.sort()
 		return nil, cr.errs
 	}
 	return cfg, nil
+}
+
+// decode parses src as TOML. An unquoted route path is reported and
+// quoted, and decoding goes on with the quoted text, so the rest of the
+// file is still checked; src is the text that was decoded and shifts what
+// quoting moved. raw is nil when the text is not TOML even so.
+func decode(name, src string) (raw map[string]any, decoded string, shifts columnShifts, errs Errors) {
+	lines := strings.Split(src, "\n")
+	for { // each round quotes one more line or returns
+		raw = nil
+		_, err := toml.Decode(src, &raw)
+		if err == nil {
+			return raw, src, shifts, errs
+		}
+		var perr toml.ParseError
+		if errors.As(err, &perr) && perr.Position.Line >= 1 && perr.Position.Line <= len(lines) {
+			n := perr.Position.Line
+			if e, fixed, ok := quoteBareRouteKey(name, lines, n); ok {
+				errs = append(errs, e)
+				shifts = append(shifts, columnShift{line: n, after: e.Col, by: len(fixed) - len(lines[n-1])})
+				lines[n-1] = fixed
+				src = strings.Join(lines, "\n")
+				continue
+			}
+		}
+		return nil, src, shifts, append(errs, syntaxError(name, err))
+	}
+}
+
+// columnShift records that quoting a route path made line longer by "by"
+// bytes from column "after" on.
+type columnShift struct{ line, after, by int }
+
+type columnShifts []columnShift
+
+// apply moves the columns of errs back to where they are in the file the
+// user wrote.
+func (cs columnShifts) apply(errs Errors) {
+	for _, s := range cs {
+		for _, e := range errs {
+			if e.Line == s.line && e.Col > s.after {
+				e.Col = max(e.Col-s.by, 1)
+			}
+		}
+	}
 }
 
 // syntaxError turns a TOML parse error into a positioned Error.

@@ -12,30 +12,23 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// TestConfigErrorsGolden checks the full text of every config error against
-// testdata/config/<case>.golden (refresh with go test -run Golden -update).
+// TestConfigErrorsGolden checks the full text of every config error (or,
+// for a valid config, every warning) against testdata/config/<case>.golden
+// (refresh with go test -run Golden -update).
 func TestConfigErrorsGolden(t *testing.T) {
-	cases, err := filepath.Glob("testdata/config/*.toml")
-	if err != nil || len(cases) == 0 {
-		t.Fatalf("no cases: %v", err)
-	}
-	for _, path := range cases {
-		name := strings.TrimSuffix(filepath.Base(path), ".toml")
+	for path, name := range goldenCases(t) {
 		t.Run(name, func(t *testing.T) {
-			_, err := Load(path)
-			if err == nil {
-				t.Fatalf("Load(%s) succeeded, want an error", path)
+			t.Parallel()
+			problems := loadProblems(t, path)
+			if len(problems) == 0 {
+				t.Fatalf("Load(%s) found neither an error nor a warning", path)
 			}
-			var ces Errors
-			if !errors.As(err, &ces) {
-				t.Fatalf("Load(%s) error is %T, want Errors: %v", path, err, err)
-			}
-			for _, ce := range ces {
+			for _, ce := range problems {
 				if ce.Line < 1 || ce.Col < 1 {
 					t.Errorf("error without a position: %v", ce)
 				}
 			}
-			got := err.Error() + "\n"
+			got := problems.Error() + "\n"
 			golden := strings.TrimSuffix(path, ".toml") + ".golden"
 			if *update {
 				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
@@ -51,6 +44,86 @@ func TestConfigErrorsGolden(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFixLinesAreDropInReplacements pastes each fix: line of every golden
+// case over the line its error points at, and parses the result: it must
+// be valid TOML, the error must be gone, and no new error may appear.
+func TestFixLinesAreDropInReplacements(t *testing.T) {
+	fixes := 0
+	for path, name := range goldenCases(t) {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		problems := loadProblems(t, path)
+		before := map[string]int{}
+		for _, ce := range problems {
+			before[ce.Msg]++
+		}
+		for _, ce := range problems {
+			if ce.Fix == "" {
+				continue
+			}
+			fixes++
+			lines := strings.Split(string(src), "\n")
+			lines[ce.Line-1] = ce.Fix
+			fixed := strings.Join(lines, "\n")
+			cfg, err := Parse(path, []byte(fixed), os.LookupEnv)
+			var after Errors
+			switch {
+			case err == nil:
+				after = cfg.Warnings
+			case !errors.As(err, &after):
+				t.Fatalf("%s: %v", name, err)
+			}
+			left := map[string]int{}
+			for _, e := range after {
+				left[e.Msg]++
+				switch {
+				case strings.HasPrefix(e.Msg, "invalid TOML"):
+					t.Errorf("%s line %d: the fix %q does not parse: %s", name, ce.Line, ce.Fix, e.Msg)
+				case before[e.Msg] == 0:
+					t.Errorf("%s line %d: the fix %q causes a new error: %s", name, ce.Line, ce.Fix, e)
+				}
+			}
+			if left[ce.Msg] >= before[ce.Msg] {
+				t.Errorf("%s line %d: after the fix %q the error is still there: %s", name, ce.Line, ce.Fix, ce.Msg)
+			}
+		}
+	}
+	if fixes < 20 {
+		t.Errorf("only %d fix lines checked; the golden cases should exercise more", fixes)
+	}
+}
+
+// goldenCases maps each testdata/config/*.toml to its case name.
+func goldenCases(t *testing.T) map[string]string {
+	t.Helper()
+	paths, err := filepath.Glob("testdata/config/*.toml")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no cases: %v", err)
+	}
+	cases := map[string]string{}
+	for _, p := range paths {
+		cases[p] = strings.TrimSuffix(filepath.Base(p), ".toml")
+	}
+	return cases
+}
+
+// loadProblems loads path and returns its errors, or its warnings when it
+// is valid.
+func loadProblems(t *testing.T, path string) Errors {
+	t.Helper()
+	cfg, err := Load(path)
+	if err == nil {
+		return cfg.Warnings
+	}
+	var ces Errors
+	if !errors.As(err, &ces) {
+		t.Fatalf("Load(%s) error is %T, want Errors: %v", path, err, err)
+	}
+	return ces
 }
 
 func TestExampleConfigIsValid(t *testing.T) {

@@ -14,7 +14,10 @@ type Error struct {
 	Col  int // 1-based; always ≥ 1
 	Msg  string
 	Want string // optional: what would be accepted
-	Fix  string // optional: a corrected line
+	// Fix is optional: the text that replaces line Line to fix the
+	// problem, itself valid TOML in its place; several lines are
+	// separated by "\n".
+	Fix string
 	// Excerpt is an optional multi-line excerpt with a caret (TOML syntax errors).
 	Excerpt string
 }
@@ -28,7 +31,7 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, "\n    want: %s", e.Want)
 	}
 	if e.Fix != "" {
-		fmt.Fprintf(&b, "\n    fix:  %s", e.Fix)
+		fmt.Fprintf(&b, "\n    fix:  %s", strings.ReplaceAll(e.Fix, "\n", "\n          "))
 	}
 	if e.Excerpt != "" {
 		for _, l := range strings.Split(strings.TrimRight(e.Excerpt, "\n"), "\n") {

@@ -10,9 +10,14 @@ type position struct {
 	Line, Col int
 }
 
-// keyPos records where a key and its value start.
+// keyPos records where a key and its value are: their start positions for
+// messages, and byte spans for fix lines that edit the user's own line.
 type keyPos struct {
 	Key, Value position
+	// keyOff..keyEnd is the key as written (a whole [header] for a table),
+	// valOff..valEnd the value; valEnd is 0 for a header.
+	keyOff, keyEnd, valOff, valEnd int
+	header                         bool
 }
 
 // keyIndex maps a full key path to its position in the file.
@@ -117,14 +122,19 @@ func (sc *keyScanner) scan() {
 }
 
 func (sc *keyScanner) header() {
-	at := sc.pos()
+	at, start := sc.pos(), sc.off
 	sc.next()
 	isArray := sc.peek() == '['
 	if isArray {
 		sc.next()
 	}
 	sc.skipSpace(false)
-	parts := sc.key()
+	parts, _ := sc.key()
+	for range 2 { // the closing ] or ]]
+		if sc.peek() == ']' {
+			sc.next()
+		}
+	}
 	if isArray {
 		if sc.arrays == nil {
 			sc.arrays = map[string]int{}
@@ -135,24 +145,37 @@ func (sc *keyScanner) header() {
 		parts = append(parts, strconv.Itoa(n))
 	}
 	sc.table = parts
-	sc.ix[keyPath(parts...)] = keyPos{Key: at, Value: at}
+	sc.ix[keyPath(parts...)] = keyPos{Key: at, Value: at, keyOff: start, keyEnd: sc.off, header: true}
 }
 
 func (sc *keyScanner) keyValue(prefix []string) {
-	at := sc.pos()
-	parts := append(append([]string(nil), prefix...), sc.key()...)
+	at, start := sc.pos(), sc.off
+	key, end := sc.key()
+	parts := append(append([]string(nil), prefix...), key...)
 	sc.skipSpace(false)
 	if sc.peek() == '=' {
 		sc.next()
 	}
 	sc.skipSpace(false)
-	sc.ix[keyPath(parts...)] = keyPos{Key: at, Value: sc.pos()}
+	kp := keyPos{Key: at, Value: sc.pos(), keyOff: start, keyEnd: end, valOff: sc.off}
 	sc.value(parts)
+	kp.valEnd = sc.valueEnd()
+	sc.ix[keyPath(parts...)] = kp
 }
 
-// key reads a possibly dotted key made of bare and quoted parts.
-func (sc *keyScanner) key() []string {
-	var parts []string
+// valueEnd is where the value just skipped ends, without the blanks a bare
+// value (a number, a boolean) is followed by before a comment.
+func (sc *keyScanner) valueEnd() int {
+	end := sc.off
+	for end > 0 && (sc.src[end-1] == ' ' || sc.src[end-1] == '\t' || sc.src[end-1] == '\r') {
+		end--
+	}
+	return end
+}
+
+// key reads a possibly dotted key made of bare and quoted parts, and
+// returns where its last part ends.
+func (sc *keyScanner) key() (parts []string, end int) {
 	for {
 		sc.skipSpace(false)
 		switch c := sc.peek(); c {
@@ -165,9 +188,10 @@ func (sc *keyScanner) key() []string {
 			}
 			parts = append(parts, sc.src[start:sc.off])
 		}
+		end = sc.off
 		sc.skipSpace(false)
 		if sc.peek() != '.' {
-			return parts
+			return parts, end
 		}
 		sc.next()
 	}
@@ -233,10 +257,10 @@ func (sc *keyScanner) value(parts []string) {
 				sc.next()
 				return
 			}
-			at := sc.pos()
+			at, start := sc.pos(), sc.off
 			elem := append(append([]string(nil), parts...), strconv.Itoa(i))
-			sc.ix[keyPath(elem...)] = keyPos{Key: at, Value: at}
 			sc.value(elem)
+			sc.ix[keyPath(elem...)] = keyPos{Key: at, Value: at, valOff: start, valEnd: sc.valueEnd()}
 			sc.skipSpace(true)
 			if sc.peek() == ',' {
 				sc.next()

@@ -42,8 +42,7 @@ func (cr *configReader) readProcesses(raw map[string]any, cfg *Config) {
 	}
 	list, ok := v.([]map[string]any)
 	if !ok {
-		cr.typeErr([]string{"process"}, v, "an array of tables: [[process]] headers",
-			"[[process]]\n          name = \"api\"\n          command = \"go run ./cmd/api\"")
+		cr.typeErr([]string{"process"}, v, "an array of tables: a [[process]] header for each, with command = \"…\" under it", "")
 		return
 	}
 	seen := map[string]bool{"frontend": cfg.Frontend.Command != ""}
@@ -52,19 +51,24 @@ func (cr *configReader) readProcesses(raw map[string]any, cfg *Config) {
 		cr.checkKeys(tbl, path, processKeys)
 		p := Process{Line: cr.ix.lookup(path...).Key.Line}
 		cmd, _ := cr.str(tbl, path, "command")
-		if strings.TrimSpace(cmd) == "" {
-			cr.failKey(path, fmt.Sprintf("[[process]] #%d has no command", i+1), "the shell command to run", `command = "npm run dev"`)
-			continue
-		}
 		p.Command = cmd
 		p.Name = defaultProcessName(cmd)
 		if name, ok := cr.str(tbl, path, "name"); ok {
 			p.Name = name
 		}
+		// Checked before the command, so that adding a missing command
+		// does not reveal a second error.
 		if seen[p.Name] {
-			cr.failKey(with(path, "name"), fmt.Sprintf("[[process]] name %q is used twice", p.Name), "a unique short name; it prefixes the output", fmt.Sprintf("name = \"%s-%d\"", p.Name, i+1))
+			cr.failKey(with(path, "name"), fmt.Sprintf("[[process]] name %q is used twice", p.Name), "a unique short name; it prefixes the output", cr.fixValue(with(path, "name"), quote(fmt.Sprintf("%s-%d", p.Name, i+1))))
 		}
 		seen[p.Name] = true
+		if strings.TrimSpace(cmd) == "" {
+			if misspelled(tbl, "command") {
+				continue // reported as an unknown key, with the suggestion
+			}
+			cr.failKey(path, fmt.Sprintf("[[process]] #%d has no command", i+1), "the shell command to run", cr.fixUnderHeader(path, `command = "npm run dev"`))
+			continue
+		}
 		p.Dir = cr.dir
 		if d, ok := cr.str(tbl, path, "dir"); ok {
 			p.Dir = cr.processDir(with(path, "dir"), d)
@@ -95,7 +99,7 @@ func (cr *configReader) processDir(path []string, s string) string {
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		cr.failValue(path, fmt.Sprintf("%s: directory %q does not exist", DisplayKey(path), s),
-			"a directory, relative to the config file", `dir = "backend"`)
+			"a directory, relative to the config file", "")
 	}
 	return dir
 }
@@ -111,7 +115,7 @@ func (cr *configReader) processEnv(path []string, env map[string]any) []string {
 		s, ok := env[k].(string)
 		if !ok {
 			if n, isInt := env[k].(int64); isInt {
-				cr.typeErr(with(path, k), env[k], "a string", fmt.Sprintf("%s = \"%d\"", k, n))
+				cr.typeErr(with(path, k), env[k], "a string", cr.fixValue(with(path, k), fmt.Sprintf("\"%d\"", n)))
 			} else {
 				cr.typeErr(with(path, k), env[k], "a string", "")
 			}
@@ -133,13 +137,13 @@ func (cr *configReader) ready(path []string, v any) string {
 	switch r := v.(type) {
 	case int64:
 		if r < 1 || r > 65535 {
-			cr.failValue(path, fmt.Sprintf("%s = %d is not a port", DisplayKey(path), r), want, "ready = 8080")
+			cr.failValue(path, fmt.Sprintf("%s = %d is not a port", DisplayKey(path), r), want, cr.fixValue(path, "8080"))
 			return ""
 		}
 		return net.JoinHostPort("localhost", strconv.FormatInt(r, 10))
 	case string:
 		if web.IsPort(r) {
-			cr.failValue(path, fmt.Sprintf("%s is the string %q", DisplayKey(path), r), want, "ready = "+r)
+			cr.failValue(path, fmt.Sprintf("%s is the string %q", DisplayKey(path), r), want, cr.fixValue(path, r))
 			return ""
 		}
 		u, err := url.Parse(r)

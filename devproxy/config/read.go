@@ -35,6 +35,7 @@ func IsReserved(p string) bool {
 // problem with its position instead of stopping at the first.
 type configReader struct {
 	file string
+	src  string // the text being read, for fix lines built from the user's own lines
 	dir  string // directory of the config file; relative paths resolve here
 	ix   keyIndex
 	env  func(string) (string, bool)
@@ -55,9 +56,9 @@ func (cr *configReader) failValue(path []string, msg, want, fix string) {
 	cr.fail(cr.ix.lookup(path...).Value, msg, want, fix)
 }
 
-func (cr *configReader) warn(path []string, msg, fix string) {
+func (cr *configReader) warn(path []string, msg, want, fix string) {
 	at := cr.ix.lookup(path...).Key
-	cr.cfg.Warnings = append(cr.cfg.Warnings, &Error{File: cr.file, Line: at.Line, Col: at.Col, Msg: msg, Fix: fix})
+	cr.cfg.Warnings = append(cr.cfg.Warnings, &Error{File: cr.file, Line: at.Line, Col: at.Col, Msg: msg, Want: want, Fix: fix})
 }
 
 // displayKey spells a key path as the user would write it: routes."/api".target.
@@ -91,7 +92,7 @@ func (cr *configReader) checkKeys(tbl map[string]any, path []string, known []str
 		msg, fix := "unknown key "+DisplayKey(with(path, k)), ""
 		if s := suggest(k, known); s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
-			fix = fmt.Sprintf("rename %s to %s", DisplayKey([]string{k}), s)
+			fix = cr.fixKey(with(path, k), s)
 		}
 		cr.failKey(with(path, k), msg, "one of: "+strings.Join(known, ", "), fix)
 	}
@@ -150,7 +151,7 @@ func (cr *configReader) boolean(tbl map[string]any, path []string, key string, d
 	}
 	b, ok := v.(bool)
 	if !ok {
-		cr.typeErr(with(path, key), v, "true or false (without quotes)", fmt.Sprintf("%s = %v", key, !def))
+		cr.typeErr(with(path, key), v, "true or false (without quotes)", cr.fixValue(with(path, key), fmt.Sprint(!def)))
 		return def
 	}
 	return b
@@ -164,7 +165,7 @@ func (cr *configReader) strList(tbl map[string]any, path []string, key string) (
 	arr, ok := v.([]any)
 	if !ok {
 		if s, isStr := v.(string); isStr {
-			cr.typeErr(with(path, key), v, "an array of strings", fmt.Sprintf("%s = [%q]", key, s))
+			cr.typeErr(with(path, key), v, "an array of strings", cr.fixValue(with(path, key), "["+quote(s)+"]"))
 		} else {
 			cr.typeErr(with(path, key), v, "an array of strings", "")
 		}
@@ -192,14 +193,14 @@ func (cr *configReader) duration(tbl map[string]any, path []string, key string, 
 	if !ok {
 		fix := ""
 		if n, isInt := v.(int64); isInt {
-			fix = fmt.Sprintf("%s = \"%ds\"", key, n)
+			fix = cr.fixValue(with(path, key), fmt.Sprintf("\"%ds\"", n))
 		}
 		cr.typeErr(with(path, key), v, want, fix)
 		return def
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
-		cr.failValue(with(path, key), fmt.Sprintf("%s: %q is not a duration", DisplayKey(with(path, key)), s), want, fmt.Sprintf("%s = %q", key, def.String()))
+		cr.failValue(with(path, key), fmt.Sprintf("%s: %q is not a duration", DisplayKey(with(path, key)), s), want, cr.fixValue(with(path, key), quote(def.String())))
 		return def
 	}
 	return d
@@ -211,7 +212,7 @@ func (cr *configReader) timeout(tbl map[string]any, path []string, def time.Dura
 	d := cr.duration(tbl, path, "timeout", def)
 	if d <= 0 {
 		cr.failValue(with(path, "timeout"), fmt.Sprintf("%s = %q would fail every request at once", DisplayKey(with(path, "timeout")), d),
-			"a duration above zero: how long to wait for a backend to connect and send headers", fmt.Sprintf("timeout = %q", defaultTimeout.String()))
+			"a duration above zero: how long to wait for a backend to connect and send headers", cr.fixValue(with(path, "timeout"), quote(defaultTimeout.String())))
 		return def
 	}
 	return d
@@ -255,9 +256,15 @@ func (cr *configReader) read(raw map[string]any) *Config {
 	}
 	cr.readProcesses(raw, cfg)
 	if cfg.Frontend.DevServer == "" && cfg.Frontend.Static == "" && len(cfg.Routes) == 0 && len(cr.errs) == 0 {
-		cr.fail(position{1, 1}, "nothing to serve: no [frontend] and no [routes]",
-			"a [frontend] with dev_server or static, and/or routes",
-			"[frontend]\n          dev_server = \"http://localhost:5173\"")
+		// Pointed at the last line, so that the fix, which adds a
+		// [frontend] table after it, replaces that line.
+		n, last := lastLine(cr.src)
+		fix := "[frontend]\ndev_server = \"http://localhost:5173\""
+		if last != "" {
+			fix = last + "\n" + fix
+		}
+		cr.fail(position{n, 1}, "nothing to serve: no [frontend] and no [routes]",
+			"a [frontend] with dev_server or static, and/or routes", fix)
 	}
 	return cfg
 }
@@ -266,11 +273,11 @@ func (cr *configReader) checkListen(cfg *Config) {
 	path := []string{"listen"}
 	host, port, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
-		cr.failValue(path, fmt.Sprintf("listen %q is not host:port", cfg.Listen), "an address such as \"localhost:3000\"", `listen = "localhost:3000"`)
+		cr.failValue(path, fmt.Sprintf("listen %q is not host:port", cfg.Listen), "an address such as \"localhost:3000\"", cr.fixValue(path, `"localhost:3000"`))
 		return
 	}
 	if !web.IsPort(port) {
-		cr.failValue(path, fmt.Sprintf("listen %q: port %q is not a number from 0 to 65535", cfg.Listen, port), "", `listen = "localhost:3000"`)
+		cr.failValue(path, fmt.Sprintf("listen %q: port %q is not a number from 0 to 65535", cfg.Listen, port), "", cr.fixValue(path, `"localhost:3000"`))
 		return
 	}
 	if web.IsLoopbackHost(host) || cfg.AllowRemote {
@@ -282,7 +289,7 @@ func (cr *configReader) checkListen(cfg *Config) {
 	}
 	cr.failValue(path, fmt.Sprintf("listen %q binds %s, which other machines can reach", cfg.Listen, what),
 		"a loopback address (localhost, 127.0.0.1, [::1]), or allow_remote = true to expose your backends on purpose",
-		fmt.Sprintf("listen = %q", net.JoinHostPort("localhost", port)))
+		cr.fixValue(path, quote(net.JoinHostPort("localhost", port))))
 }
 
 // checkListenAddr is the listen check for an address given on the command
@@ -304,7 +311,7 @@ func (cr *configReader) readFrontend(fe map[string]any, out *Frontend) {
 	path := []string{"frontend"}
 	cr.checkKeys(fe, path, frontendKeys)
 	if s, ok := cr.str(fe, path, "dev_server"); ok {
-		out.DevServer = cr.target(with(path, "dev_server"), s, "dev_server = %q")
+		out.DevServer = cr.target(with(path, "dev_server"), s)
 	}
 	if s, ok := cr.str(fe, path, "static"); ok {
 		out.Static = cr.staticDir(with(path, "static"), s)
@@ -313,22 +320,25 @@ func (cr *configReader) readFrontend(fe map[string]any, out *Frontend) {
 	out.Dotfiles = cr.boolean(fe, path, "dotfiles", false)
 	if s, ok := cr.str(fe, path, "command"); ok {
 		out.Command = s
-		if _, set := fe["dev_server"]; !set {
+		_, static := fe["static"]
+		if _, set := fe["dev_server"]; !set && static {
 			cr.failKey(with(path, "command"), "[frontend] command needs dev_server: devproxy waits for it and forwards to it",
-				"the URL the command serves on", "dev_server = \"http://localhost:5173\"")
+				"dev_server instead of static: the URL the command serves on", "")
+		} else if !set {
+			cr.failKey(with(path, "command"), "[frontend] command needs dev_server: devproxy waits for it and forwards to it",
+				"the URL the command serves on", cr.fixBefore(with(path, "command"), `dev_server = "http://localhost:5173"`))
 		}
 	}
 	if _, set := fe["dev_server"]; set {
 		if _, both := fe["static"]; both {
 			cr.failKey(with(path, "static"), "[frontend] has both dev_server and static",
-				"exactly one: dev_server to forward to a running dev server, static to serve a build directory",
-				"remove one of them")
+				"exactly one: dev_server to forward to a running dev server, static to serve a build directory; delete the other line", "")
 		}
 		if _, dot := fe["dotfiles"]; dot {
-			cr.failKey(with(path, "dotfiles"), "dotfiles applies only to a static frontend", "", "remove the dotfiles line")
+			cr.failKey(with(path, "dotfiles"), "dotfiles applies only to a static frontend", "no dotfiles beside dev_server: delete this line", "")
 		}
 		if _, spa := fe["spa"]; spa {
-			cr.failKey(with(path, "spa"), "spa applies only to a static frontend; the dev server does its own fallback", "", "remove the spa line")
+			cr.failKey(with(path, "spa"), "spa applies only to a static frontend; the dev server does its own fallback", "no spa beside dev_server: delete this line", "")
 		}
 	}
 }
@@ -342,31 +352,45 @@ func (cr *configReader) staticDir(path []string, s string) string {
 	switch {
 	case err != nil:
 		cr.failValue(path, fmt.Sprintf("static directory %q does not exist", s),
-			fmt.Sprintf("a directory holding your build, relative to the config file (in %s)", filepath.Dir(cr.file)), "run your build first (npm run build), or fix the path")
+			fmt.Sprintf("a directory holding your build, relative to the config file (in %s): run your build first (npm run build), or correct the path", filepath.Dir(cr.file)), "")
 	case !fi.IsDir():
-		cr.failValue(path, fmt.Sprintf("static %q is a file, not a directory", s), "the build directory, e.g. \"dist\"", `static = "dist"`)
+		cr.failValue(path, fmt.Sprintf("static %q is a file, not a directory", s), "the build directory, e.g. \"dist\"", cr.fixValue(path, quote(filepath.ToSlash(filepath.Dir(s)))))
 	}
 	return dir
 }
 
-// target validates a backend URL and returns it normalised (ws→http, wss→https).
-// fixFmt is the line to suggest, with %q for the corrected URL.
-func (cr *configReader) target(path []string, s, fixFmt string) string {
+// target validates a backend URL (the value of the key path) and returns
+// it normalised (ws→http, wss→https).
+func (cr *configReader) target(path []string, s string) string {
 	fixed, problem := CheckTarget(s)
 	if problem == "" {
 		return fixed
 	}
 	fix := ""
 	if fixed != "" {
-		fix = fmt.Sprintf(fixFmt, fixed)
+		fix = cr.fixValue(path, quote(fixed))
 	}
 	cr.failValue(path, problem, "an http:// or https:// URL (ws:// and wss:// are accepted as synonyms)", fix)
 	return ""
 }
 
-// checkTarget returns the normalised URL, or a problem and (if one can be
+// mistypedScheme is a URL scheme devproxy accepts followed by a mistyped
+// "://" (":/", "//" and ":" are typos of it).
+var mistypedScheme = regexp.MustCompile(`^(?i)(https?|wss?)(:/?|//)`)
+
+// CheckTarget returns the normalised URL, or a problem and (if one can be
 // guessed) a corrected URL.
 func CheckTarget(s string) (fixed, problem string) {
+	if m := mistypedScheme.FindStringSubmatch(s); m != nil && !strings.Contains(s, "://") {
+		// "http//localhost:8080", "http:/localhost:8080": the scheme is
+		// there, only its "://" is mistyped; prefixing another http://
+		// would make it worse.
+		guess := strings.ToLower(m[1]) + "://" + s[len(m[0]):]
+		if u, err := url.Parse(guess); err == nil && u.Hostname() != "" {
+			fixed, _ = CheckTarget(guess)
+		}
+		return fixed, fmt.Sprintf("target %q: the scheme %s is not followed by \"://\"", s, m[1])
+	}
 	if !strings.Contains(s, "://") {
 		guess := "http://" + s
 		if strings.HasPrefix(s, ":") {
@@ -418,7 +442,7 @@ func (cr *configReader) origins(tbl map[string]any, path []string, key string) [
 	for i, o := range list {
 		if o == "*" {
 			out = append(out, o)
-			cr.warn(with(path, key), fmt.Sprintf("%s allows every origin (\"*\"): any web page you visit can use this through your browser", DisplayKey(with(path, key))), "list the origins you use instead")
+			cr.warn(with(path, key), fmt.Sprintf("%s allows every origin (\"*\"): any web page you visit can use this through your browser", DisplayKey(with(path, key))), "the origins you use, listed one by one", "")
 			continue
 		}
 		norm, ok := web.NormalizeOrigin(o)
@@ -474,7 +498,7 @@ func (cr *configReader) hosts(tbl map[string]any, path []string, key string) []s
 	for i, h := range list {
 		h = strings.ToLower(strings.TrimSuffix(h, "."))
 		if h == "*" {
-			cr.warn(with(path, key), fmt.Sprintf("%s = [\"*\"] turns off the Host check: a DNS-rebinding page can reach your backends", DisplayKey(with(path, key))), "list the names you use instead")
+			cr.warn(with(path, key), fmt.Sprintf("%s = [\"*\"] turns off the Host check: a DNS-rebinding page can reach your backends", DisplayKey(with(path, key))), "the names you use, listed one by one", "")
 			out = append(out, h)
 			continue
 		}

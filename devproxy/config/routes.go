@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -24,11 +25,15 @@ func (cr *configReader) readRoutes(routes map[string]any, cfg *Config) {
 		rt := Route{Timeout: cfg.Timeout, Retry: cfg.Retry, Cookies: "rewrite", Redirects: "rewrite", Line: cr.ix.lookup(path...).Key.Line}
 		switch v := routes[key].(type) {
 		case string:
-			rt.Target = cr.target(path, v, DisplayKey([]string{key})+" = %q")
+			rt.Target = cr.target(path, v)
 		case map[string]any:
 			cr.readRoute(v, path, &rt)
 		default:
-			cr.typeErr(path, v, "a target URL string, or a table with target = \"http://…\"", fmt.Sprintf("%s = \"http://localhost:8080\"", DisplayKey([]string{key})))
+			target := "http://localhost:8080"
+			if n, isInt := v.(int64); isInt && n > 0 && n < 65536 {
+				target = fmt.Sprintf("http://localhost:%d", n) // "/api" = 8080
+			}
+			cr.typeErr(path, v, "a target URL string, or a table with target = \"http://…\"", cr.fixValue(path, quote(target)))
 			continue
 		}
 		p, ok := cr.routePath(path, key)
@@ -36,49 +41,21 @@ func (cr *configReader) readRoutes(routes map[string]any, cfg *Config) {
 			continue
 		}
 		if prev, dup := seen[p]; dup {
-			cr.failKey(path, fmt.Sprintf("route %q is the same path as route %q", key, prev), "each path once", "merge the two routes")
+			cr.failKey(path, fmt.Sprintf("route %q is the same path as route %q", key, prev), "each path once: merge the two routes into one", "")
 			continue
 		}
 		seen[p] = key
 		rt.Path = p
 		cfg.Routes = append(cfg.Routes, rt)
-		if cfg.Frontend.DevServer != "" {
-			cr.warnHMRShadow(path, p)
-		}
 	}
 	sortRoutes(cfg.Routes)
-}
-
-// hmrSockets are dev servers' hot-reload socket paths that devproxy cannot
-// recognise by subprotocol (Vite's "vite-hmr" always reaches the dev server).
-var hmrSockets = []struct{ path, server string }{
-	{"/ws", "webpack-dev-server 4+"},
-	{"/_next/webpack-hmr", "Next.js"},
-	{"/_next/hmr", "Next.js 16+"},
-}
-
-// warnHMRShadow warns when route p takes a dev server's HMR socket path, so
-// hot reload would reach the route's backend instead of the dev server.
-func (cr *configReader) warnHMRShadow(path []string, p string) {
-	var taken []string
-	for _, h := range hmrSockets {
-		if p == "/" || h.path == p || strings.HasPrefix(h.path, p+"/") {
-			taken = append(taken, fmt.Sprintf("%s (%s)", h.path, h.server))
-		}
-	}
-	if len(taken) == 0 {
-		return
-	}
-	cr.warn(path, fmt.Sprintf("route %q takes the dev server's hot-reload socket %s; if that is your dev server, hot reload will not reach it",
-		p, strings.Join(taken, ", ")),
-		"give the route a more specific path, e.g. [routes.\"/api/ws\"] (Vite's HMR socket is routed by its vite-hmr subprotocol and is not affected)")
 }
 
 // routePath validates a route key and returns its normal form.
 func (cr *configReader) routePath(path []string, key string) (string, bool) {
 	switch {
 	case !strings.HasPrefix(key, "/"):
-		cr.failKey(path, fmt.Sprintf("route %q: a route path must start with \"/\"", key), "", fmt.Sprintf("[routes.%q]", "/"+key))
+		cr.failKey(path, fmt.Sprintf("route %q: a route path must start with \"/\"", key), "", cr.fixKey(path, "/"+key))
 		return "", false
 	case strings.ContainsAny(key, "?#*") || strings.Contains(key, "//"):
 		cr.failKey(path, fmt.Sprintf("route %q: a route path is a plain prefix, without ?, #, * or //", key),
@@ -100,9 +77,9 @@ func (cr *configReader) readRoute(tbl map[string]any, path []string, rt *Route) 
 	cr.checkKeys(tbl, path, routeKeys)
 	name := path[len(path)-1]
 	if s, ok := cr.str(tbl, path, "target"); ok {
-		rt.Target = cr.target(with(path, "target"), s, "target = %q")
+		rt.Target = cr.target(with(path, "target"), s)
 	} else if _, set := tbl["target"]; !set && !misspelled(tbl, "target") {
-		cr.failKey(path, fmt.Sprintf("route %q has no target", name), "the backend URL", `target = "http://localhost:8080"`)
+		cr.failKey(path, fmt.Sprintf("route %q has no target", name), "the backend URL", cr.fixUnderHeader(path, `target = "http://localhost:8080"`))
 	}
 	rt.StripPrefix = cr.boolean(tbl, path, "strip_prefix", false)
 	rt.ChangeOrigin = cr.boolean(tbl, path, "change_origin", false)
@@ -132,13 +109,14 @@ func (cr *configReader) mode(tbl map[string]any, path []string, key, what, def, 
 	if !ok {
 		return def
 	}
-	fix := fmt.Sprintf("%s = \"passthrough\"", key)
+	modes := []string{"rewrite", "passthrough"}
 	s, isStr := v.(string)
 	switch {
-	case !isStr:
-		cr.typeErr(with(path, key), v, want, fix)
-	case s != "rewrite" && s != "passthrough":
-		cr.failValue(with(path, key), fmt.Sprintf("route %q: %s = %q is not a %s mode", path[len(path)-1], key, s, what), want, fix)
+	case !isStr: // cookies = false: off, most likely
+		cr.typeErr(with(path, key), v, want, cr.fixValue(with(path, key), `"passthrough"`))
+	case !contains(modes, s):
+		cr.failValue(with(path, key), fmt.Sprintf("route %q: %s = %q is not a %s mode", path[len(path)-1], key, s, what), want,
+			cr.fixValue(with(path, key), quote(cmp.Or(suggest(s, modes), "passthrough"))))
 	default:
 		return s
 	}
@@ -161,7 +139,11 @@ func (cr *configReader) readRewrite(tbl map[string]any, path []string) *Rewrite 
 	from, okFrom := cr.str(tbl, path, "from")
 	to, _ := cr.str(tbl, path, "to")
 	if !okFrom || from == "" {
-		cr.failKey(path, "rewrite needs a from pattern", "a Go regexp matched against the path", `rewrite = { from = "^/v1/(.*)$", to = "/v2/$1" }`)
+		fix := cr.fixValue(path, `{ from = "^/v1/(.*)$", to = "/v2/$1" }`)
+		if fix == "" {
+			fix = cr.fixUnderHeader(path, `from = "^/v1/(.*)$"`)
+		}
+		cr.failKey(path, "rewrite needs a from pattern", "a Go regexp matched against the path", fix)
 		return nil
 	}
 	if _, err := regexp.Compile(from); err != nil {
@@ -190,7 +172,7 @@ func (cr *configReader) readHeaders(tbl map[string]any, path []string, route str
 		val, missing, used := cr.expandEnv(s)
 		if missing != "" {
 			cr.failValue(hp, fmt.Sprintf("route %q: header %s uses ${%s}, which is not set in the environment", route, name, missing),
-				"every ${VAR} set when devproxy starts (or reloads)", fmt.Sprintf("export %s=… before starting devproxy", missing))
+				fmt.Sprintf("every ${VAR} set when devproxy starts (or reloads): export %s=… before starting devproxy", missing), "")
 			continue
 		}
 		if strings.ContainsAny(val, "\r\n\x00") {
@@ -212,7 +194,7 @@ func (cr *configReader) readCORS(tbl map[string]any, path []string, route string
 	c := &CORS{}
 	c.AllowOrigins = cr.origins(tbl, path, "allow_origins")
 	if len(c.AllowOrigins) == 0 {
-		cr.failKey(path, fmt.Sprintf("route %q: cors needs allow_origins", route), "the origins your page is served from", `allow_origins = ["http://localhost:5173"]`)
+		cr.failKey(path, fmt.Sprintf("route %q: cors needs allow_origins", route), "the origins your page is served from", cr.fixUnderHeader(path, `allow_origins = ["http://localhost:5173"]`))
 	}
 	c.AllowCredentials = cr.boolean(tbl, path, "allow_credentials", false)
 	if ms, ok := cr.strList(tbl, path, "allow_methods"); ok {
@@ -229,12 +211,13 @@ func (cr *configReader) readCORS(tbl map[string]any, path []string, route string
 		n, isInt := v.(int64)
 		switch {
 		case !isInt:
-			cr.typeErr(with(path, "max_age"), v, "a number of seconds", "max_age = 600")
+			cr.typeErr(with(path, "max_age"), v, "a number of seconds", cr.fixValue(with(path, "max_age"), "600"))
 		case n < 0:
-			cr.failValue(with(path, "max_age"), fmt.Sprintf("route %q: max_age %d is negative", route, n), "seconds ≥ 0", "max_age = 600")
+			cr.failValue(with(path, "max_age"), fmt.Sprintf("route %q: max_age %d is negative", route, n), "seconds ≥ 0", cr.fixValue(with(path, "max_age"), "600"))
 		case n > web.ChromiumMaxAge:
 			c.MaxAge = web.ChromiumMaxAge
-			cr.warn(with(path, "max_age"), fmt.Sprintf("route %q: max_age %d is more than Chromium honours (%d s); devproxy sends %d", route, n, web.ChromiumMaxAge, web.ChromiumMaxAge), fmt.Sprintf("max_age = %d", web.ChromiumMaxAge))
+			cr.warn(with(path, "max_age"), fmt.Sprintf("route %q: max_age %d is more than Chromium honours (%d s); devproxy sends %d", route, n, web.ChromiumMaxAge, web.ChromiumMaxAge),
+				"", cr.fixValue(with(path, "max_age"), fmt.Sprint(web.ChromiumMaxAge)))
 		default:
 			c.MaxAge = int(n)
 		}
