@@ -9,7 +9,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/devproxy/devproxy/devproxy/config"
@@ -155,6 +154,7 @@ func (rl *reloader) attempt() error {
 		s.setConfigErr(err)
 		return err
 	}
+	s.addWarnings(cfg)
 	old := s.table.Load().cfg
 	restart := config.KeepRunning(old, cfg)
 	if err := s.Apply(cfg); err != nil {
@@ -165,24 +165,42 @@ func (rl *reloader) attempt() error {
 	}
 	rl.applied, rl.env = data, seen
 	s.setConfigErr(nil)
-	for _, rk := range restart {
-		s.log.Warn("restart devproxy to apply", "key", rk.Key, "running", rk.Running, "saved", rk.Saved)
-	}
-	for _, w := range cfg.Warnings {
-		s.log.Warn("config warning", "err", w)
-	}
 	d := config.Compare(old, cfg)
 	if len(d.Lines) == 0 {
 		s.log.Debug("config reloaded; route table unchanged", "routes", len(cfg.Routes))
-		return nil
+	} else {
+		s.log.Info("config reloaded", "routes", len(cfg.Routes), "changes", d.Lines) // a list: one line each in the console, an array in JSON
 	}
-	s.log.Info("config reloaded", "routes", len(cfg.Routes), "changes", strings.Join(d.Lines, "\n"))
+	for _, rk := range restart {
+		s.log.Warn("restart devproxy to apply", "key", rk.Key, "running", rk.Running, "saved", rk.Saved)
+	}
+	// Only what this save changed: the warnings of the running config were
+	// shown at startup or by an earlier reload.
+	for _, w := range newWarnings(old.Warnings, cfg.Warnings) {
+		s.log.Warn("config warning", "err", w)
+	}
 	if d.Retargeted {
 		if n := s.upgrades.open(); n > 0 {
 			s.log.Info("open WebSockets on removed or retargeted routes keep running until they close", "open_websockets", n)
 		}
 	}
 	return nil
+}
+
+// newWarnings returns the warnings in saved that running does not have. A
+// warning whose line only moved (a line added above it) is not new.
+func newWarnings(running, saved []*config.Error) []*config.Error {
+	had := make(map[config.Error]bool, len(running))
+	for _, w := range running {
+		had[config.Error{Msg: w.Msg, Want: w.Want, Fix: w.Fix}] = true
+	}
+	var out []*config.Error
+	for _, w := range saved {
+		if !had[config.Error{Msg: w.Msg, Want: w.Want, Fix: w.Fix}] {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // sameEnv reports whether every variable the applied config looked up

@@ -41,6 +41,11 @@ type Options struct {
 	// ReadHeaderTimeout bounds how long a client may take to send its
 	// request headers (slowloris). If zero, 10 seconds.
 	ReadHeaderTimeout time.Duration
+	// Warnings, if set, returns warnings about a config that only the
+	// caller can give, knowing the project (cli passes project.HMRWarnings:
+	// a route on the dev server's hot-reload path). New and every reload
+	// add them to the config's Warnings. If nil, there are none.
+	Warnings func(*config.Config) []*config.Error
 	// OnReload, if set, is called after each reload attempt made by Watch
 	// (including one when Watch starts) with nil when the saved config is
 	// now in use, or the error that kept the previous one. It runs on the
@@ -66,6 +71,7 @@ type Server struct {
 	// readHeaderTimeout cuts clients that trickle their headers.
 	readHeaderTimeout time.Duration
 	onReload          func(error)
+	warnings          func(*config.Config) []*config.Error
 	upgrades          upgradeTracker // relayed WebSockets, closed at shutdown, kept across reloads
 
 	mu        sync.Mutex
@@ -85,7 +91,9 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{log: log, assets: opts.Assets, pages: pg, version: opts.Version, health: &health{}, feed: newFeed(), probe: newProber(), started: time.Now(), onReload: opts.OnReload}
+	s := &Server{log: log, assets: opts.Assets, pages: pg, version: opts.Version, health: &health{}, feed: newFeed(), probe: newProber(), started: time.Now(),
+		onReload: opts.OnReload, warnings: opts.Warnings}
+	s.addWarnings(opts.Config)
 	s.transports = newTransports(s.health, log)
 	s.readHeaderTimeout = cmp.Or(opts.ReadHeaderTimeout, readHeaderTimeout)
 	t, err := s.compileTable(opts.Config)
@@ -95,6 +103,13 @@ func New(opts Options) (*Server, error) {
 	s.table.Store(t)
 	s.handler = s.logRequests(http.HandlerFunc(s.route))
 	return s, nil
+}
+
+// addWarnings adds the caller's warnings (Options.Warnings) to cfg's.
+func (s *Server) addWarnings(cfg *config.Config) {
+	if s.warnings != nil {
+		cfg.Warnings = append(cfg.Warnings, s.warnings(cfg)...)
+	}
 }
 
 // Config returns the configuration currently in use.

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/project"
 )
 
 func runCheck(_ context.Context, c Options, args []string) int {
@@ -19,7 +20,7 @@ func runCheck(_ context.Context, c Options, args []string) int {
 	if !ok {
 		return exitFailed
 	}
-	for _, w := range cfg.Warnings {
+	for _, w := range append(cfg.Warnings, project.HMRWarnings(cfg)...) {
 		fmt.Fprintf(c.Stdout, "warning: %s\n", w)
 	}
 	printTable(c.Stdout, cfg)

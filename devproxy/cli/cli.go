@@ -117,7 +117,7 @@ func loadConfig(c Options, path string, explicit bool) (*config.Config, bool) {
 	fmt.Fprintln(c.Stderr, err)
 	var ces config.Errors
 	if errors.As(err, &ces) {
-		fmt.Fprintf(c.Stderr, "devproxy: %d error(s) in %s\n", len(ces), path)
+		fmt.Fprintf(c.Stderr, "devproxy: %s in %s\n", plural(len(ces), "error", "errors"), path)
 	}
 	return nil, false
 }
@@ -151,6 +151,14 @@ func noArgs(fs *flag.FlagSet, name string, args []string) (int, bool) {
 		return exitUsage, false
 	}
 	return 0, true
+}
+
+// plural counts n things in words: "1 route", "2 routes", "0 routes".
+func plural[N int | int64](n N, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func configFlag(fs *flag.FlagSet) *string {

@@ -108,6 +108,31 @@ func TestInitWritesStarterAndNeverOverwrites(t *testing.T) {
 	}
 }
 
+// TestInitSaysWhatItFound: init's one line names the framework and counts
+// in words ("1 route", never "1 route(s)").
+func TestInitSaysWhatItFound(t *testing.T) {
+	tests := []struct{ name, pkg, vite, want string }{
+		{"sveltekit", `{"scripts": {"dev": "vite dev"}, "devDependencies": {"@sveltejs/kit": "^2", "vite": "^7"}}`,
+			`export default { server: { proxy: { '/api': 'http://localhost:8787' } } }`,
+			"wrote devproxy.toml for this SvelteKit on Vite project: dev server on port 5173, started with npm run dev, 1 route; read the comments, then run devproxy\n"},
+		{"angular", `{"scripts": {"start": "ng serve"}, "devDependencies": {"@angular/build": "^21", "@angular/cli": "^21"}}`, "",
+			"wrote devproxy.toml for this Angular project: dev server on port 4200, started with npm start, 0 routes; read the comments, then run devproxy\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "package.json"), tt.pkg)
+			if tt.vite != "" {
+				writeFile(t, filepath.Join(dir, "vite.config.js"), tt.vite)
+			}
+			code, out, errOut := runCLI(t, dir, "init")
+			if code != 0 || out != tt.want {
+				t.Errorf("init: exit %d\n got %q\nwant %q\nstderr %s", code, out, tt.want, errOut)
+			}
+		})
+	}
+}
+
 func TestWhichExplainsRouting(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("DEVPROXY_TEST_TOKEN", "abcdefghijklmnop")

@@ -96,11 +96,15 @@ func (h *ConsoleHandler) Handle(_ context.Context, rec slog.Record) error {
 	b.WriteString(rec.Message)
 	write := func(a slog.Attr) bool {
 		v := a.Value.String()
-		// Only devproxy's own multi-line texts (config errors, reload
-		// diffs) keep their line breaks; anything else, which may come
-		// from a request, is quoted so it cannot fake log lines or send
-		// terminal escapes.
-		multiLine := (a.Key == "err" || a.Key == "changes") && strings.Contains(v, "\n")
+		if lines, ok := a.Value.Any().([]string); ok {
+			v = strings.Join(lines, "\n")
+		}
+		// Only devproxy's own multi-line texts (config errors, and the
+		// changes of a reload, however many) keep their line breaks, as
+		// an indented block; anything else, which may come from a
+		// request, is quoted so it cannot fake log lines or send terminal
+		// escapes.
+		multiLine := a.Key == "changes" || (a.Key == "err" && strings.Contains(v, "\n"))
 		switch {
 		case multiLine:
 			v = escapeControls(v, true)

@@ -29,7 +29,12 @@ func runInit(_ context.Context, c Options, args []string) int {
 	text, said := project.Starter, "wrote %s: edit the dev_server port and routes, then run devproxy\n"
 	if proj := project.Detect(filepath.Dir(*path)); proj != nil {
 		text = proj.Config()
-		said = fmt.Sprintf("wrote %%s for this %s project: dev server on port %d, %d route(s); read the comments, then run devproxy\n", proj.Kind, proj.DevPort, len(proj.Routes))
+		started := ""
+		if proj.Command != "" {
+			started = fmt.Sprintf(", started with %s", proj.Command)
+		}
+		said = fmt.Sprintf("wrote %%s for this %s project: dev server on port %d%s, %s; read the comments, then run devproxy\n",
+			proj.Name(), proj.DevPort, started, plural(len(proj.Routes), "route", "routes"))
 	}
 	if _, err := f.WriteString(text); err != nil {
 		f.Close()

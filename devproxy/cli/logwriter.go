@@ -71,7 +71,7 @@ func (w *logWriter) flush() {
 	w.mu.Unlock()
 
 	if dropped > 0 {
-		buf = fmt.Appendf(buf, "devproxy: %d log line(s) dropped: the terminal was not reading fast enough\n", dropped)
+		buf = fmt.Appendf(buf, "devproxy: %s dropped: the terminal was not reading fast enough\n", plural(dropped, "log line", "log lines"))
 	}
 	if len(buf) > 0 {
 		w.wmu.Lock()

@@ -87,7 +87,7 @@ func TestLogWriterDropsInsteadOfBlocking(t *testing.T) {
 	if dropped <= 0 || kept == 0 {
 		t.Fatalf("kept %d of %d lines, want some kept and some dropped", kept, n)
 	}
-	if want := fmt.Sprintf("devproxy: %d log line(s) dropped", dropped); !strings.Contains(got, want) {
+	if want := fmt.Sprintf("devproxy: %d log lines dropped", dropped); !strings.Contains(got, want) {
 		t.Errorf("output does not report the drop; want %q", want)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/devproxy/devproxy/devproxy"
 	"github.com/devproxy/devproxy/devproxy/config"
 	"github.com/devproxy/devproxy/devproxy/process"
+	"github.com/devproxy/devproxy/devproxy/project"
 )
 
 func runServe(ctx context.Context, c Options, args []string) int {
@@ -51,7 +52,7 @@ func runServe(ctx context.Context, c Options, args []string) int {
 		return exitUsage
 	}
 	cfg.Override(config.Overrides{Listen: *listen, DevCommand: devCommand})
-	srv, err := devproxy.New(devproxy.Options{Config: cfg, Assets: c.Assets, Logger: log, Version: Version()})
+	srv, err := devproxy.New(devproxy.Options{Config: cfg, Assets: c.Assets, Logger: log, Version: Version(), Warnings: project.HMRWarnings})
 	if err != nil {
 		fmt.Fprintln(c.Stderr, "devproxy:", err)
 		return exitUsage

@@ -16,13 +16,27 @@ import (
 
 // Project is what devproxy init learned about the project in a directory.
 type Project struct {
-	Kind      string // "Vite", "Create React App", "webpack-dev-server", "Next.js"
+	Kind string // the dev server: "Vite", "Angular", "Create React App", "webpack-dev-server", "Next.js"
+	// Framework is what runs on the dev server when that is worth naming
+	// ("SvelteKit", "React" on Vite), or "".
+	Framework string
 	DevPort   int
 	PortFrom  string // where DevPort came from, for the comment
 	Command   string // "npm run dev"
 	Routes    []Route
 	Notes     []string // what could not be inferred
 	proxyPort int      // devproxy's own port, chosen to avoid the dev server's
+	// hmr are the hot-reload socket paths the dev server uses that devproxy
+	// can only recognise by path (see HMRWarnings).
+	hmr []hmrSocket
+}
+
+// Name names the project for people: "SvelteKit on Vite", "Angular".
+func (p *Project) Name() string {
+	if p.Framework != "" {
+		return p.Framework + " on " + p.Kind
+	}
+	return p.Kind
 }
 
 // Route is a route read from the project's own proxy settings.
@@ -65,18 +79,26 @@ func Detect(dir string) *Project {
 	case pkg.has("next"):
 		p.Kind, p.DevPort, p.PortFrom = "Next.js", 3000, "Next's default"
 		p.Command = scriptCommand(run, pkg.Scripts, "dev")
+		p.hmr = nextHMR
 		detectNext(dir, p)
+	case pkg.has("@angular/build") || pkg.has("@angular-devkit/build-angular") || pkg.has("@angular/cli"):
+		p.Kind, p.DevPort, p.PortFrom = "Angular", 4200, "Angular's default"
+		p.Command = scriptCommand(run, pkg.Scripts, scriptRunning(pkg.Scripts, "ng serve", "start")...)
+		detectAngular(dir, p)
 	case pkg.has("vite"):
 		p.Kind, p.DevPort, p.PortFrom = "Vite", 5173, "Vite's default"
+		p.Framework = viteFramework(&pkg)
 		p.Command = scriptCommand(run, pkg.Scripts, "dev")
 		detectVite(dir, p)
 	case pkg.has("react-scripts"):
 		p.Kind, p.DevPort, p.PortFrom = "Create React App", 3000, "Create React App's default"
 		p.Command = scriptCommand(run, pkg.Scripts, "start")
+		p.hmr = webpackHMR
 		detectCRA(dir, &pkg, p)
 	case pkg.has("webpack-dev-server"):
 		p.Kind, p.DevPort, p.PortFrom = "webpack-dev-server", 8080, "webpack-dev-server's default"
 		p.Command = scriptCommand(run, pkg.Scripts, "dev", "start", "serve")
+		p.hmr = webpackHMR
 		detectWebpack(dir, p)
 	default:
 		return nil
@@ -84,11 +106,25 @@ func Detect(dir string) *Project {
 	if port, ok := scriptPort(pkg.Scripts, p.Command); ok {
 		p.DevPort, p.PortFrom = port, "the --port in package.json scripts"
 	}
-	p.proxyPort = 3000
-	if p.DevPort == 3000 {
-		p.proxyPort = 4000 // the dev server has 3000
-	}
+	p.proxyPort = p.freePort()
 	return p
+}
+
+// freePort is the port devproxy listens on: 3000, unless the dev server or
+// a backend (an Express API on 3000 is common) has it.
+func (p *Project) freePort() int {
+	taken := map[string]bool{strconv.Itoa(p.DevPort): true}
+	for _, rt := range p.Routes {
+		if u, err := url.Parse(rt.Target); err == nil {
+			taken[u.Port()] = true
+		}
+	}
+	for _, port := range []int{3000, 4000, 3001, 4001} {
+		if !taken[strconv.Itoa(port)] {
+			return port
+		}
+	}
+	return 3002
 }
 
 // packageManager is the command that runs a package.json script here.
@@ -99,6 +135,44 @@ func packageManager(dir string) string {
 		}
 	}
 	return "npm run"
+}
+
+// viteFrameworks are what runs on Vite, most specific first, by the
+// package that gives each away.
+var viteFrameworks = []struct{ pkg, name string }{
+	{"@sveltejs/kit", "SvelteKit"}, {"@react-router/dev", "React Router"}, {"@remix-run/dev", "Remix"},
+	{"@solidjs/start", "SolidStart"}, {"vue", "Vue"}, {"svelte", "Svelte"}, {"solid-js", "Solid"},
+	{"preact", "Preact"}, {"react", "React"}, {"lit", "Lit"},
+}
+
+// viteFramework names what runs on Vite, or "" for plain Vite.
+func viteFramework(pkg *packageJSON) string {
+	for _, f := range viteFrameworks {
+		if pkg.has(f.pkg) {
+			return f.name
+		}
+	}
+	return ""
+}
+
+// scriptRunning returns the names of the scripts whose command contains
+// cmd, prefer first when it is one of them.
+func scriptRunning(scripts map[string]string, cmd, prefer string) []string {
+	var names []string
+	if strings.Contains(scripts[prefer], cmd) {
+		names = append(names, prefer)
+	}
+	keys := make([]string, 0, len(scripts))
+	for k := range scripts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if k != prefer && strings.Contains(scripts[k], cmd) {
+			names = append(names, k)
+		}
+	}
+	return names
 }
 
 // scriptCommand is the first of names that package.json defines, as a command.
@@ -169,12 +243,16 @@ func detectVite(dir string, p *Project) {
 	if port, ok := literalPort(server); ok {
 		p.DevPort, p.PortFrom = port, name+" server.port"
 	}
-	proxy, ok := jsObject(server, "proxy")
-	if !ok {
-		return
+	if proxy, ok := jsObject(server, "proxy"); ok {
+		p.addProxyObject(proxy, name+" server.proxy")
 	}
-	from := name + " server.proxy"
-	for _, e := range jsEntries(proxy) {
+}
+
+// addProxyObject adds the routes of a proxy object keyed by path, as Vite's
+// server.proxy, webpack-dev-server 4's devServer.proxy and Angular's
+// proxy.conf.json write it: each value a target URL or an options object.
+func (p *Project) addProxyObject(inner, from string) {
+	for _, e := range jsEntries(inner) {
 		if strings.HasPrefix(e.Key, "^") {
 			p.Notes = append(p.Notes, fmt.Sprintf("%s %q is a regexp; devproxy routes by path prefix: add a route by hand", from, e.Key))
 			continue
@@ -187,18 +265,27 @@ func detectVite(dir string, p *Project) {
 			p.Notes = append(p.Notes, fmt.Sprintf("%s %q is computed; add its route by hand", from, e.Key))
 			continue
 		}
-		inner, _, _ := jsBalanced(e.Value, 0)
-		opts := jsEntries(inner)
-		rt := Route{Path: e.Key, From: from}
-		rt.Target, _ = jsFieldString(opts, "target")
-		rt.ChangeOrigin = jsFieldTrue(opts, "changeOrigin")
-		if rw, ok := jsField(opts, "rewrite"); ok {
-			rt.StripPrefix = stripsPrefix(rw, e.Key)
-			if !rt.StripPrefix {
-				p.Notes = append(p.Notes, fmt.Sprintf("%s %q has a rewrite devproxy could not read; see rewrite = { from, to } in the docs", from, e.Key))
-			}
+		opts, _, _ := jsBalanced(e.Value, 0)
+		p.addProxyOptions([]string{e.Key}, jsEntries(opts), from)
+	}
+}
+
+// addProxyArray adds the routes of a proxy array, as webpack-dev-server 5
+// and Angular's proxy.conf.js write it: [{ context: ['/api'], target }].
+func (p *Project) addProxyArray(inner, from string) {
+	for _, e := range jsEntries(inner) {
+		if !strings.HasPrefix(e.Value, "{") {
+			continue
 		}
-		p.addRoute(rt)
+		optsText, _, _ := jsBalanced(e.Value, 0)
+		opts := jsEntries(optsText)
+		ctxv, _ := jsField(opts, "context")
+		paths := jsStrings(ctxv)
+		if len(paths) == 0 {
+			p.Notes = append(p.Notes, from+": an entry without a literal context; add its route by hand")
+			continue
+		}
+		p.addProxyOptions(paths, opts, from)
 	}
 }
 
@@ -245,44 +332,29 @@ func detectWebpack(dir string, p *Project) {
 		return
 	}
 	if ds[m[2]] == '{' { // webpack-dev-server 4: { '/api': { target, pathRewrite } }
-		for _, e := range jsEntries(inner) {
-			if target, ok := jsString(e.Value); ok {
-				p.addRoute(Route{Path: e.Key, Target: target, From: from})
-				continue
-			}
-			if strings.HasPrefix(e.Value, "{") {
-				opts, _, _ := jsBalanced(e.Value, 0)
-				p.addProxyOptions([]string{e.Key}, jsEntries(opts), from)
-			}
-		}
+		p.addProxyObject(inner, from)
 		return
 	}
-	for _, e := range jsEntries(inner) { // webpack-dev-server 5: [{ context: ['/api'], target }]
-		if !strings.HasPrefix(e.Value, "{") {
-			continue
-		}
-		optsText, _, _ := jsBalanced(e.Value, 0)
-		opts := jsEntries(optsText)
-		ctxv, _ := jsField(opts, "context")
-		paths := jsStrings(ctxv)
-		if len(paths) == 0 {
-			p.Notes = append(p.Notes, from+": an entry without a literal context; add its route by hand")
-			continue
-		}
-		p.addProxyOptions(paths, opts, from)
-	}
+	p.addProxyArray(inner, from) // webpack-dev-server 5: [{ context: ['/api'], target }]
 }
 
-// addProxyOptions adds routes from http-proxy-middleware style options.
+// addProxyOptions adds routes from one entry's options: target,
+// changeOrigin, and a rewrite (Vite) or pathRewrite (http-proxy-middleware)
+// when it only strips the prefix.
 func (p *Project) addProxyOptions(paths []string, opts []jsEntry, from string) {
 	target, _ := jsFieldString(opts, "target")
-	pr, hasRewrite := jsField(opts, "pathRewrite")
+	rewriteKey := "pathRewrite"
+	rw, hasRewrite := jsField(opts, rewriteKey)
+	if !hasRewrite {
+		rewriteKey = "rewrite"
+		rw, hasRewrite = jsField(opts, rewriteKey)
+	}
 	for _, path := range paths {
 		rt := Route{Path: path, Target: target, ChangeOrigin: jsFieldTrue(opts, "changeOrigin"), From: from}
 		if hasRewrite {
-			rt.StripPrefix = stripsPrefix(pr, path)
+			rt.StripPrefix = stripsPrefix(rw, pathPrefix(path))
 			if !rt.StripPrefix {
-				p.Notes = append(p.Notes, fmt.Sprintf("%s %q has a pathRewrite devproxy could not read; see rewrite = { from, to } in the docs", from, path))
+				p.Notes = append(p.Notes, fmt.Sprintf("%s %q has a %s devproxy could not read; see rewrite = { from, to } in the docs", from, path, rewriteKey))
 			}
 		}
 		p.addRoute(rt)
@@ -372,9 +444,15 @@ func nextPrefix(pattern string) string {
 	return "/" + strings.Trim(strings.Join(keep, "/"), "/")
 }
 
+// pathPrefix is the route path for a proxy key: "/api/", "/api/*" and the
+// glob "/api/**" all mean the prefix /api.
+func pathPrefix(key string) string {
+	return "/" + strings.Trim(strings.TrimRight(key, "*"), "/")
+}
+
 // addRoute keeps a route devproxy can serve, or notes why not.
 func (p *Project) addRoute(rt Route) {
-	path := "/" + strings.Trim(strings.TrimSuffix(rt.Path, "*"), "/")
+	path := pathPrefix(rt.Path)
 	switch {
 	case !strings.HasPrefix(rt.Path, "/"):
 		p.Notes = append(p.Notes, fmt.Sprintf("%s %q is not a path prefix; add its route by hand", rt.From, rt.Path))

@@ -10,7 +10,7 @@ import (
 func (p *Project) Config() string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	w("# devproxy.toml, written by `devproxy init` for this %s project.\n", p.Kind)
+	w("# devproxy.toml, written by `devproxy init` for this %s project.\n", p.Name())
 	w("# The browser talks only to devproxy, which serves the dev server and forwards\n")
 	w("# API calls, so everything is same-origin: no CORS, cookies that stick.\n#\n")
 	w("# What init inferred (it reads config files as text and never runs them):\n")
@@ -63,6 +63,13 @@ func (p *Project) advice() []string {
 		out = append(out,
 			hostOK+"\n(server.allowedHosts) needs no change.",
 			"HMR connects to the page's own origin, so it goes through devproxy. If vite.config sets\nserver.hmr.clientPort or server.hmr.host, remove them or set clientPort to "+fmt.Sprint(p.proxyPort)+".")
+	case "Angular":
+		out = append(out,
+			"Angular's dev server opens its hot-reload socket on the page's own origin, so it goes through\ndevproxy: no HMR setting is needed.",
+			hostOK+"\n(allowedHosts in angular.json) needs no change.")
+		if len(p.Routes) > 0 {
+			out = append(out, "Once devproxy routes your API, proxyConfig in angular.json is no longer needed.")
+		}
 	case "webpack-dev-server":
 		out = append(out,
 			"webpack-dev-server's HMR client connects to the dev server's own port, not the page's, unless\ntold otherwise: set devServer.client.webSocketURL = 'auto://0.0.0.0:0/ws' so it follows the page.",
