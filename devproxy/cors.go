@@ -39,7 +39,7 @@ func (s *Server) answerCORS(w http.ResponseWriter, r *http.Request, rt *route) b
 		return false // not cross-origin: the browser checks nothing
 	}
 	preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
-	if !corsAllows(c, origin) {
+	if !corsAllows(rt, r, origin) {
 		s.warnOrigin(rt, origin)
 		if !preflight {
 			return false // forwarded; applyCORS leaves it without CORS headers
@@ -106,7 +106,7 @@ func (s *Server) applyCORS(rt *route, in *http.Request, h http.Header) {
 	}
 	addVary(h, "Origin")
 	origin := in.Header.Get("Origin")
-	if origin == "" || web.SameOrigin(origin, in) || !corsAllows(rt.CORS, origin) {
+	if origin == "" || web.SameOrigin(origin, in) || !corsAllows(rt, in, origin) {
 		if len(removed) > 0 {
 			s.log.Debug("cors headers from the backend removed", "route", rt.name, "origin", origin, "removed", strings.Join(removed, ","))
 		}
@@ -151,14 +151,16 @@ func corsKey(rt *route, key string) string {
 	return config.DisplayKey([]string{"routes", rt.Path, "cors", key})
 }
 
-// corsAllows reports whether origin is in allow_origins ("*" allows any,
-// "null" included, as sandboxed and file:// pages send it).
-func corsAllows(c *config.CORS, origin string) bool {
-	if slices.Contains(c.AllowOrigins, "*") {
+// corsAllows reports whether origin may call rt: it is in allow_origins
+// ("*" allows any, "null" included, as sandboxed and file:// pages send
+// it), or it is one of devproxy's own origins (a page on app.localhost:PORT
+// calling localhost:PORT), which is allowed as if listed.
+func corsAllows(rt *route, r *http.Request, origin string) bool {
+	if slices.Contains(rt.CORS.AllowOrigins, "*") || rt.hosts.ownOrigin(r, origin) {
 		return true
 	}
 	norm, ok := web.NormalizeOrigin(origin)
-	return ok && slices.Contains(c.AllowOrigins, norm)
+	return ok && slices.Contains(rt.CORS.AllowOrigins, norm)
 }
 
 // addVary adds token to Vary unless it is there already (or Vary is "*"),

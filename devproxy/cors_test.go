@@ -1,6 +1,7 @@
 package devproxy
 
 import (
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -49,6 +50,7 @@ allow_headers = ["X-Token"]
 target = "`+up+`"
 `)
 	const spa = "http://localhost:5173"
+	_, port, _ := net.SplitHostPort(p.Addr)
 	tests := []struct {
 		name        string
 		method      string
@@ -83,6 +85,21 @@ target = "`+up+`"
 			name: "preflight from another origin refused, not forwarded", method: "OPTIONS", path: "/api/items",
 			header: map[string]string{"Origin": "http://evil.example", "Access-Control-Request-Method": "PUT"},
 			status: 403, wantAbsent: []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Access-Control-Allow-Methods"}, wantVary: true,
+		},
+		{
+			name: "preflight from devproxy's own origin under another name allowed as if listed", method: "OPTIONS", path: "/api/items",
+			header: map[string]string{"Origin": "http://app.localhost:" + port, "Access-Control-Request-Method": "PUT"},
+			status: 204, want: map[string]string{"Access-Control-Allow-Origin": "http://app.localhost:" + port}, wantVary: true,
+		},
+		{
+			name: "request from devproxy's own origin under another name gets CORS headers", method: "GET", path: "/api/items",
+			header: map[string]string{"Origin": "http://localhost:" + port}, status: 200, forwarded: true,
+			want: map[string]string{"Access-Control-Allow-Origin": "http://localhost:" + port}, wantVary: true,
+		},
+		{
+			name: "an IP address on devproxy's port is not its own origin (a LAN page)", method: "OPTIONS", path: "/api/items",
+			header: map[string]string{"Origin": "http://192.0.2.7:" + port, "Access-Control-Request-Method": "PUT"},
+			status: 403, wantAbsent: []string{"Access-Control-Allow-Origin"}, wantVary: true,
 		},
 		{
 			name: "request from an allowed origin: backend duplicates replaced", method: "GET", path: "/api/items",

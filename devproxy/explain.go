@@ -11,12 +11,19 @@ import (
 	"github.com/devproxy/devproxy/devproxy/internal/web"
 )
 
-// Explain describes, without sending anything, where a request for u would
-// go: the route, the upstream URL and the Host header.
+// Explain describes, without sending anything, what the running proxy
+// would do with a request for u sent with Host inHost: refuse it (the Host
+// check), or which route takes it, the upstream URL and the Host header.
 func (s *Server) Explain(u *url.URL, inHost string) string {
 	t := s.table.Load()
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n", u.RequestURI())
+	if host := web.HostOnly(inHost); !t.hosts.allows(host) {
+		fmt.Fprintf(&b, "  refused: Host %s is not allowed; add it to allowed_hosts\n", host)
+		fmt.Fprintf(&b, "  status   403, nothing is forwarded (DNS-rebinding protection)\n")
+		fmt.Fprintf(&b, "  fix      allowed_hosts = [%q]\n", host)
+		return b.String()
+	}
 	if config.IsReserved(u.Path) {
 		fmt.Fprintf(&b, "  served by devproxy itself (%s/ is reserved for the status page)\n", config.ReservedPrefix)
 		return b.String()

@@ -4,7 +4,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/devproxy/devproxy/devproxy/config"
 
 	"github.com/devproxy/devproxy/devproxy/internal/web"
 )
@@ -41,7 +46,7 @@ func (s *Server) refuseForeign(w http.ResponseWriter, r *http.Request, t *table)
 		return true
 	}
 	host := web.HostOnly(r.Host)
-	if allowedHost(host, t) {
+	if t.hosts.allows(host) {
 		return false
 	}
 	noteRoute(r, "refused")
@@ -54,20 +59,82 @@ func (s *Server) refuseForeign(w http.ResponseWriter, r *http.Request, t *table)
 	return true
 }
 
-// allowedHost reports whether devproxy answers to host: an empty Host
-// (HTTP/1.0 tools), IP literals (not rebindable), localhost and its
-// subdomains, the listen host, and allowed_hosts.
-func allowedHost(host string, t *table) bool {
-	if host == "" || net.ParseIP(host) != nil || web.IsLoopbackHost(host) || host == t.listenHost {
+// hostPolicy is which names devproxy answers to, fixed when a table is
+// compiled. The Host check and the definition of devproxy's own origins
+// (WebSocket Origin check, CORS mode) both come from it.
+type hostPolicy struct {
+	listenHost string   // the host of listen, lower-cased; "" when it is every interface
+	allowed    []string // allowed_hosts: names, ".suffix" patterns, "*"
+}
+
+func newHostPolicy(cfg *config.Config) *hostPolicy {
+	hp := &hostPolicy{allowed: cfg.AllowedHosts}
+	if host, _, err := net.SplitHostPort(cfg.Listen); err == nil {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsUnspecified() {
+			hp.listenHost = strings.ToLower(host)
+		}
+	}
+	return hp
+}
+
+// allows is the Host check: devproxy answers to an empty Host (HTTP/1.0
+// tools), IP literals (not rebindable), and its names (see isName), with
+// "*" in allowed_hosts admitting any.
+func (hp *hostPolicy) allows(host string) bool {
+	return host == "" || net.ParseIP(host) != nil || hp.isName(host) || slices.Contains(hp.allowed, "*")
+}
+
+// isName reports whether host is one of devproxy's names: localhost and
+// its subdomains, a loopback IP, the listen host, or an allowed_hosts
+// entry other than "*".
+func (hp *hostPolicy) isName(host string) bool {
+	host = strings.ToLower(host)
+	if web.IsLoopbackHost(host) || (hp.listenHost != "" && host == hp.listenHost) {
 		return true
 	}
-	for _, a := range t.cfg.AllowedHosts {
-		switch {
-		case a == "*", a == host:
-			return true
-		case strings.HasPrefix(a, ".") && (host == a[1:] || strings.HasSuffix(host, a)):
+	for _, a := range hp.allowed {
+		if a == host || (strings.HasPrefix(a, ".") && (host == a[1:] || strings.HasSuffix(host, a))) {
 			return true
 		}
 	}
 	return false
+}
+
+// ownOrigin reports whether origin is one of devproxy's own: http or
+// https, on the port this connection was accepted on, with a host that
+// names devproxy (isName) or is the address the connection arrived at. A
+// page there is served by devproxy itself, so its calls and sockets are
+// same-site in all but name: app.localhost:3000 calling localhost:3000.
+// Two kinds of host the Host check accepts are left out: "*" in
+// allowed_hosts means "answer any Host", not "trust every origin"; and an
+// arbitrary IP literal, which the Host check accepts because it cannot be
+// rebound, could be a page on another machine of the LAN. The Host header
+// is never trusted for this: any page can point a DNS name at 127.0.0.1
+// and send Host: evil.example.
+func (hp *hostPolicy) ownOrigin(r *http.Request, origin string) bool {
+	la, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr)
+	if !ok {
+		return false
+	}
+	// Browsers serialise an origin one way (RFC 6454 §6.1); anything
+	// spelled differently did not come from one.
+	if norm, ok := web.NormalizeOrigin(origin); !ok || norm != origin {
+		return false
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	if port != strconv.Itoa(la.Port) {
+		return false
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); ip != nil && ip.Equal(la.IP) {
+		return true
+	}
+	return hp.isName(host)
 }

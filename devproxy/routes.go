@@ -2,7 +2,6 @@ package devproxy
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -19,9 +18,9 @@ type table struct {
 	byPath map[string]*route // exact path → route, for segment-wise longest-prefix lookup
 	front  *route            // dev server, or nil
 	static http.Handler      // static build, or nil
-	// listenHost is the host of cfg.Listen, lower-cased, which the Host
-	// check accepts; split once here rather than on every request.
-	listenHost string
+	// hosts is who devproxy answers to and what its own origins are,
+	// worked out once here rather than on every request.
+	hosts *hostPolicy
 }
 
 // route is one compiled [routes] entry, or the dev-server frontend.
@@ -36,23 +35,21 @@ type route struct {
 	// targetOrigin is the target as a browser origin, presented as Origin
 	// (and Referer's origin) when change_origin is set.
 	targetOrigin string
-	origins      originPolicy // who may open WebSockets through this route
+	origins      originPolicy // who may open WebSockets through this route, beyond devproxy's own origins
+	hosts        *hostPolicy  // the table's: devproxy's own origins
 	notes        onceLog      // one-time explanations already logged for this route (cookie rewrites, CORS origins)
 }
 
 // compileTable builds the routing table for cfg. It does not touch the
 // network, so a reload can build it without disturbing traffic.
 func (s *Server) compileTable(cfg *config.Config) (*table, error) {
-	t := &table{cfg: cfg, byPath: make(map[string]*route, len(cfg.Routes))}
-	if host, _, err := net.SplitHostPort(cfg.Listen); err == nil {
-		t.listenHost = strings.ToLower(host)
-	}
+	t := &table{cfg: cfg, byPath: make(map[string]*route, len(cfg.Routes)), hosts: newHostPolicy(cfg)}
 	for _, rc := range cfg.Routes {
 		rt, err := s.compileRoute(rc, rc.Path)
 		if err != nil {
 			return nil, err
 		}
-		rt.origins = newOriginPolicy(cfg, rc, false)
+		rt.origins, rt.hosts = newOriginPolicy(cfg, rc, false), t.hosts
 		t.routes = append(t.routes, rt)
 		t.byPath[rt.Path] = rt
 	}
@@ -64,7 +61,7 @@ func (s *Server) compileTable(cfg *config.Config) (*table, error) {
 			return nil, err
 		}
 		rt.isFrontend = true
-		rt.origins = newOriginPolicy(cfg, rc, true)
+		rt.origins, rt.hosts = newOriginPolicy(cfg, rc, true), t.hosts
 		rt.ChangeOrigin = true // the dev server's allowedHosts check expects its own Host
 		t.front = rt
 	case fe.Static != "":

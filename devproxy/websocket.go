@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/devproxy/devproxy/devproxy/config"
@@ -40,7 +38,6 @@ func isViteHMR(r *http.Request) bool {
 type originPolicy struct {
 	allowed []string // normalised allowed_origins, or "*"
 	key     string   // the config key that would allow another origin
-	host    string   // the listen host when it names this machine beyond the loopback spellings, else ""
 }
 
 // newOriginPolicy picks the route's own allowed_origins when it has the key
@@ -49,11 +46,6 @@ func newOriginPolicy(cfg *config.Config, rc config.Route, isFrontend bool) origi
 	p := originPolicy{allowed: cfg.AllowedOrigins, key: "allowed_origins"}
 	if rc.AllowedOrigins != nil && !isFrontend {
 		p.allowed, p.key = rc.AllowedOrigins, config.DisplayKey([]string{"routes", rc.Path, "allowed_origins"})
-	}
-	if host, _, err := net.SplitHostPort(cfg.Listen); err == nil {
-		if ip := net.ParseIP(host); host != "" && (ip == nil || !ip.IsUnspecified()) {
-			p.host = strings.ToLower(host)
-		}
 	}
 	return p
 }
@@ -69,7 +61,7 @@ func (s *Server) allowUpgrade(w http.ResponseWriter, r *http.Request, rt *route)
 		return true // not a browser: curl, wscat, a backend's own client
 	}
 	origin := vals[0]
-	if len(vals) == 1 && (rt.origins.ownOrigin(r, origin) || rt.origins.listed(origin)) {
+	if len(vals) == 1 && (rt.hosts.ownOrigin(r, origin) || rt.origins.listed(origin)) {
 		return true
 	}
 	p := rt.origins
@@ -91,7 +83,7 @@ func (s *Server) allowUpgrade(w http.ResponseWriter, r *http.Request, rt *route)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Error(w, fmt.Sprintf("devproxy refused this WebSocket handshake for route %s: Origin %q is not allowed.\n"+
-		"Allowed: this proxy's own origins (localhost, 127.0.0.1 and [::1] on its port), handshakes without an Origin, and %s.\n%s",
+		"Allowed: this proxy's own origins (localhost, *.localhost, loopback addresses, the listen host and allowed_hosts, on its port), handshakes without an Origin, and %s.\n%s",
 		rt.name, origin, p.key, how), http.StatusForbidden)
 	return false
 }
@@ -104,32 +96,6 @@ func (p originPolicy) listed(origin string) bool {
 	for _, o := range p.allowed {
 		if o == "*" || o == origin {
 			return true
-		}
-	}
-	return false
-}
-
-// ownOrigin reports whether origin is one of devproxy's own: a loopback
-// spelling (or the configured listen host, or the address the connection
-// actually arrived at) with the port this connection was accepted on, over
-// http or https. The Host header is never trusted for this: any page can
-// point a DNS name at 127.0.0.1 and send Host: evil.example.
-func (p originPolicy) ownOrigin(r *http.Request, origin string) bool {
-	la, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr)
-	if !ok {
-		return false
-	}
-	port := strconv.Itoa(la.Port)
-	hosts := [5]string{"localhost", "127.0.0.1", "::1", la.IP.String(), p.host}
-	for _, scheme := range [2]string{"http://", "https://"} {
-		for _, h := range hosts {
-			if h == "" {
-				continue
-			}
-			own, _ := web.NormalizeOrigin(scheme + net.JoinHostPort(h, port)) // drops :80 / :443 as browsers do
-			if origin == own {
-				return true
-			}
 		}
 	}
 	return false

@@ -360,9 +360,27 @@ func TestWebSocketCompressionEndToEnd(t *testing.T) {
 	}
 }
 
+// TestWebSocketAnyHostIsNotAnyOrigin: allowed_hosts = ["*"] makes devproxy
+// answer any Host, but a page on any name is still not one of its own
+// origins.
+func TestWebSocketAnyHostIsNotAnyOrigin(t *testing.T) {
+	t.Parallel()
+	be := newWSBackend(t, nil)
+	p := startWSProxy(t, "allowed_hosts = [\"*\"]\n[routes]\n\"/ws\" = %q\n", be.URL)
+	c, res, err := wsDialer.Dial(p.url("/ws"), http.Header{"Origin": {p.origin("http", "evil.test")}})
+	if err == nil {
+		c.Close()
+		t.Fatal("a handshake from http://evil.test on devproxy's port was accepted")
+	}
+	if res == nil || res.StatusCode != http.StatusForbidden || be.handshakes() != 0 {
+		t.Errorf("handshake: %v, want 403 before the backend", err)
+	}
+}
+
 func TestWebSocketOriginCheck(t *testing.T) {
 	be := newWSBackend(t, nil)
 	p := startWSProxy(t, `allowed_origins = ["http://localhost:5173", "http://app.test"]
+allowed_hosts = ["myapp.test", ".dev.test"]
 [routes."/ws"]
 target = %[1]q
 [routes."/strict"]
@@ -385,6 +403,10 @@ allowed_origins = ["*"]
 		{"own 127.0.0.1", "/ws", []string{own("http", "127.0.0.1")}, true, ""},
 		{"own [::1]", "/ws", []string{own("http", "::1")}, true, ""},
 		{"own https", "/ws", []string{own("https", "localhost")}, true, ""},
+		{"own *.localhost", "/ws", []string{own("http", "app.localhost")}, true, ""},
+		{"own loopback address", "/ws", []string{own("http", "127.0.0.2")}, true, ""},
+		{"own name from allowed_hosts", "/ws", []string{own("http", "myapp.test")}, true, ""},
+		{"own subdomain from allowed_hosts", "/ws", []string{own("https", "api.dev.test")}, true, ""},
 		{"own origin on a strict route", "/strict", []string{own("http", "localhost")}, true, ""},
 		{"allowed_origins", "/ws", []string{"http://localhost:5173"}, true, ""},
 		{"allowed_origins default port", "/ws", []string{"http://app.test"}, true, ""},
@@ -395,6 +417,9 @@ allowed_origins = ["*"]
 		{"different port", "/ws", []string{"http://localhost:5174"}, false, "allowed_origins"},
 		{"different scheme", "/ws", []string{"https://localhost:5173"}, false, "allowed_origins"},
 		{"own host other port", "/ws", []string{"http://localhost:1"}, false, "allowed_origins"},
+		{"*.localhost other port", "/ws", []string{"http://app.localhost:1"}, false, "allowed_origins"},
+		{"foreign name on own port", "/ws", []string{own("http", "evil.test")}, false, "allowed_origins"},
+		{"an IP address on own port (a LAN page)", "/ws", []string{own("http", "192.0.2.7")}, false, "allowed_origins"},
 		{"no port", "/ws", []string{"http://localhost"}, false, "allowed_origins"},
 		{"suffix trick", "/ws", []string{own("http", "localhost") + ".evil.com"}, false, "allowed_origins"},
 		{"query trick", "/ws", []string{"http://evil.com/?" + net.JoinHostPort("localhost", p.port)}, false, "allowed_origins"},

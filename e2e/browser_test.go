@@ -280,6 +280,14 @@ func (p *page) Console() []consoleMessage {
 	return msgs
 }
 
+// WebSockets returns the URL of every WebSocket the page has opened.
+func (p *page) WebSockets() []string {
+	p.t.Helper()
+	var urls []string
+	p.do("websockets", nil, &urls)
+	return urls
+}
+
 // WaitConsole waits for a console message from index from on whose text
 // contains match and returns it with its index.
 func (p *page) WaitConsole(from int, match string, timeout time.Duration) (int, consoleMessage) {

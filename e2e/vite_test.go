@@ -68,7 +68,10 @@ func startVite(t *testing.T) (url, dir string) {
 // TestViteThroughProxyInBrowser loads a real Vite app through devproxy in
 // headless Chromium: the page, its modules and an /api call come through one
 // origin, and an edit to a CSS file arrives as an HMR update over the
-// proxied WebSocket without a full reload.
+// proxied WebSocket without a full reload. A second tab opens the app on
+// app.localhost (Chromium resolves *.localhost to loopback): its HMR socket
+// too goes through devproxy, the only one it opens, with no fallback to a
+// direct connection to Vite.
 func TestViteThroughProxyInBrowser(t *testing.T) {
 	t.Parallel()
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -92,21 +95,39 @@ dev_server = %q
 	if want := "hello from the API at /api/hello"; apiText != want {
 		t.Errorf("page shows %q from /api, want %q", apiText, want)
 	}
+	_, port, _ := strings.Cut(p.Addr, ":")
+	sub := newPage(t)
+	subURL := "http://app.localhost:" + port
+	if status := sub.Goto(subURL + "/"); status != http.StatusOK {
+		t.Fatalf("GET %s/ through devproxy = %d, want 200", subURL, status)
+	}
+	for _, tab := range []*page{b, sub} {
+		tab.WaitConsole(0, "[vite] connected.", 10*time.Second)
+	}
 
 	// HMR: Vite's client connected its socket to the page's origin, devproxy.
 	if err := os.WriteFile(filepath.Join(dir, "style.css"), []byte("#title { color: rgb(0, 128, 0); }\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var color string
-	b.WaitFor(`const c = getComputedStyle(document.getElementById('title')).color; return c === 'rgb(0, 128, 0)' && c;`, 15*time.Second, &color)
-	var loads int
-	b.Eval(`return window.__loadedOnce;`, &loads)
-	if loads != 1 {
-		t.Errorf("page loaded main.js %d times, want 1: the CSS change should be a hot update, not a full reload", loads)
-	}
-	for _, m := range b.Console() {
-		if m.Type == "error" || m.Type == "pageerror" {
-			t.Errorf("browser console: %s: %s", m.Type, m.Text)
+	for _, tab := range []struct {
+		*page
+		origin string
+	}{{b, p.URL}, {sub, subURL}} {
+		var color string
+		tab.WaitFor(`const c = getComputedStyle(document.getElementById('title')).color; return c === 'rgb(0, 128, 0)' && c;`, 15*time.Second, &color)
+		var loads int
+		tab.Eval(`return window.__loadedOnce;`, &loads)
+		if loads != 1 {
+			t.Errorf("%s loaded main.js %d times, want 1: the CSS change should be a hot update, not a full reload", tab.origin, loads)
+		}
+		sockets := tab.WebSockets()
+		if len(sockets) != 1 || !strings.HasPrefix(sockets[0], "ws"+strings.TrimPrefix(tab.origin, "http")+"/") {
+			t.Errorf("page on %s opened WebSockets %q, want exactly one, its HMR socket through devproxy", tab.origin, sockets)
+		}
+		for _, m := range tab.Console() {
+			if m.Type == "error" || m.Type == "pageerror" || strings.Contains(m.Text, "fallback") {
+				t.Errorf("browser console on %s: %s: %s", tab.origin, m.Type, m.Text)
+			}
 		}
 	}
 }

@@ -175,6 +175,29 @@ change_origin = true
 	}
 }
 
+// TestWhichAppliesTheHostCheck: which says what the running proxy does,
+// and for a Host it does not answer to that is a 403, not a route.
+func TestWhichAppliesTheHostCheck(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "devproxy.toml"), "allowed_hosts = [\"myapp.test\"]\n[routes]\n\"/api\" = \"http://localhost:8080\"\n")
+	tests := []struct{ host, want string }{
+		{"evil.example", "/api/me\n  refused: Host evil.example is not allowed; add it to allowed_hosts\n" +
+			"  status   403, nothing is forwarded (DNS-rebinding protection)\n  fix      allowed_hosts = [\"evil.example\"]\n"},
+		{"EVIL.example:3000", "  refused: Host evil.example is not allowed"},
+		{"myapp.test:3000", "  route    /api  (devproxy.toml:3)\n"},
+		{"app.localhost:3000", "  route    /api  (devproxy.toml:3)\n"},
+		{"192.168.1.20:3000", "  route    /api  (devproxy.toml:3)\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			code, out, errOut := runCLI(t, dir, "which", "--host", tt.host, "/api/me")
+			if code != 0 || !strings.Contains(out, tt.want) {
+				t.Errorf("which --host %s: exit %d\n%s%s\nwant it to contain %q", tt.host, code, out, errOut, tt.want)
+			}
+		})
+	}
+}
+
 func TestUsageAndVersion(t *testing.T) {
 	dir := t.TempDir()
 	code, out, _ := runCLI(t, dir, "--help")

@@ -13,6 +13,7 @@
 //   {"op":"eval","page":P,"js":CODE}         run CODE as the body of an async function in the page; value = its result
 //   {"op":"waitFor","page":P,"js":CODE,"timeoutMs":N}  poll CODE (synchronous) until truthy; value = that value
 //   {"op":"console","page":P}                value = console messages and page errors seen so far ({type,text})
+//   {"op":"websockets","page":P}             value = the URL of every WebSocket the page opened so far
 //   {"op":"waitConsole","page":P,"from":N,"match":S,"timeoutMs":T}
 //                                            value = the first message from index N on whose text contains S
 //   {"op":"fill","page":P,"selector":S,"value":V}  type V into the input S
@@ -49,10 +50,12 @@ const run = async (cmd) => {
       const context = await browser.newContext();
       const page = await context.newPage();
       const messages = [];
+      const sockets = [];
       page.on('console', (m) => messages.push({ type: m.type(), text: m.text() }));
       page.on('pageerror', (e) => messages.push({ type: 'pageerror', text: String(e) }));
+      page.on('websocket', (ws) => sockets.push(ws.url()));
       const id = nextPage++;
-      pages.set(id, { context, page, messages });
+      pages.set(id, { context, page, messages, sockets });
       return id;
     }
     case 'goto': {
@@ -67,6 +70,8 @@ const run = async (cmd) => {
     }
     case 'console':
       return pageOf(cmd).messages;
+    case 'websockets':
+      return pageOf(cmd).sockets;
     case 'waitConsole': {
       const p = pageOf(cmd);
       const deadline = Date.now() + (cmd.timeoutMs || 10000);
