@@ -13,7 +13,7 @@ import (
 func runCheck(_ context.Context, c Options, args []string) int {
 	fs := newFlagSet(c, "check", "[flags]", "Validate the config and print the resolved route table. Exit status 1 when the config has errors.")
 	path := configFlag(fs)
-	if code, ok := noArgs(fs, "check", args); !ok {
+	if code, ok := noArgs(fs, args); !ok {
 		return code
 	}
 	cfg, ok := loadConfig(c, *path, explicitFlag(fs, "config"))

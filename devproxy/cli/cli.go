@@ -45,6 +45,7 @@ func commands() []command {
 		{"demo", "run a built-in demo: a page, an API and devproxy in front of both", runDemo},
 		{"doctor", "explain what the browser will say about a cross-origin call", runDoctor},
 		{"version", "print the version", runVersion},
+		{"help", "print the help of a command: devproxy help doctor", runHelp},
 	}
 }
 
@@ -58,45 +59,14 @@ func Main(ctx context.Context, args []string, c Options) int {
 			}
 		}
 		fmt.Fprintf(c.Stderr, "devproxy: unknown command %q\n\n", args[0])
-		usage(c.Stderr)
+		usage(c.Stderr, c)
 		return exitUsage
 	}
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-		usage(c.Stdout)
+		usage(c.Stdout, c)
 		return exitOK
 	}
 	return runServe(ctx, c, args)
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "devproxy: one origin for your frontend and its backends; no CORS, cookies that stick.")
-	fmt.Fprintln(w, "\nUsage:\n  devproxy [command] [flags]\n\nCommands:")
-	for _, cmd := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", cmd.name, cmd.summary)
-	}
-	fmt.Fprintln(w, "\nRun 'devproxy COMMAND --help' for a command's flags.")
-}
-
-// newFlagSet returns a FlagSet whose usage names the command and its summary.
-func newFlagSet(c Options, name, argsUsage, summary string) *flag.FlagSet {
-	fs := flag.NewFlagSet("devproxy "+name, flag.ContinueOnError)
-	fs.SetOutput(c.Stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: devproxy %s %s\n\n%s\n\nFlags:\n", name, argsUsage, summary)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parseFlags parses args and returns ok=false with the exit status to use.
-func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, false
-		}
-		return exitUsage, false
-	}
-	return 0, true
 }
 
 // loadConfig reads the config and prints its errors, telling a user with no
@@ -125,7 +95,7 @@ func loadConfig(c Options, path string, explicit bool) (*config.Config, bool) {
 // parseInterspersed parses flags that may come before or after the
 // positional arguments ("devproxy which /api --host x") and returns the
 // positional ones.
-func parseInterspersed(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
+func parseInterspersed(fs *flagSet, args []string) (pos []string, code int, ok bool) {
 	for len(args) > 0 { // each round consumes at least one argument
 		if code, ok := parseFlags(fs, args); !ok {
 			return nil, code, false
@@ -140,14 +110,14 @@ func parseInterspersed(fs *flag.FlagSet, args []string) (pos []string, code int,
 }
 
 // noArgs parses flags for a command that takes no positional arguments.
-func noArgs(fs *flag.FlagSet, name string, args []string) (int, bool) {
+func noArgs(fs *flagSet, args []string) (int, bool) {
 	pos, code, ok := parseInterspersed(fs, args)
 	if !ok {
 		return code, false
 	}
 	if len(pos) > 0 {
-		fmt.Fprintf(fs.Output(), "devproxy %s: unexpected argument %q\n", name, pos[0])
-		fs.Usage()
+		fmt.Fprintf(fs.Output(), "devproxy %s: unexpected argument %q\n\n", fs.name, pos[0])
+		fs.help(fs.Output())
 		return exitUsage, false
 	}
 	return 0, true
@@ -161,11 +131,11 @@ func plural[N int | int64](n N, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-func configFlag(fs *flag.FlagSet) *string {
-	return fs.String("config", config.DefaultFile, "the config file")
+func configFlag(fs *flagSet) *string {
+	return fs.String("config", config.DefaultFile, "read the config from `FILE`")
 }
 
-func explicitFlag(fs *flag.FlagSet, name string) bool {
+func explicitFlag(fs *flagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set

@@ -212,10 +212,6 @@ func TestUsageAndVersion(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
 		t.Errorf("unknown command: exit %d %q", code, errOut)
 	}
-	code, _, errOut = runCLI(t, dir, "check", "--help")
-	if code != 0 || !strings.Contains(errOut, "Usage: devproxy check") {
-		t.Errorf("check --help: exit %d %q", code, errOut)
-	}
 }
 
 func TestFlagsAfterArgumentsAndStrayArguments(t *testing.T) {

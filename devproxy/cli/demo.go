@@ -29,9 +29,9 @@ strip_prefix = true                   # /api/login reaches the API as /login
 
 func runDemo(ctx context.Context, c Options, args []string) int {
 	fs := newFlagSet(c, "demo", "[flags]", "Run a demo page and API with devproxy in front of both. Open the printed URL.")
-	listen := fs.String("listen", "localhost:3000", "address for devproxy")
+	listen := fs.String("listen", "localhost:3000", "serve the demo on `ADDR`")
 	quiet := fs.Bool("quiet", false, "do not log every request")
-	if code, ok := noArgs(fs, "demo", args); !ok {
+	if code, ok := noArgs(fs, args); !ok {
 		return code
 	}
 	log, closeLog, _ := newLogger(c, "text", *quiet, false)

@@ -3,11 +3,15 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
+	"errors"
 	"fmt"
+	"io/fs"
+	"net/url"
 	"strings"
 
+	"github.com/devproxy/devproxy/devproxy/config"
 	"github.com/devproxy/devproxy/devproxy/doctor"
+	"github.com/devproxy/devproxy/devproxy/internal/web"
 )
 
 // headerFlags collects repeated --header "Name: value" flags.
@@ -41,17 +45,26 @@ func runDoctor(ctx context.Context, c Options, args []string) int {
 			"Exit status: 0 the browser allows the call, 1 it blocks it (or the server is unreachable, or refuses it\n"+
 			"with an error status), 2 usage error.")
 	o := doctor.Options{UserAgent: "devproxy-doctor/" + Version()}
-	fs.StringVar(&o.Origin, "origin", doctor.DefaultOrigin, "the origin of the page that makes the call")
-	fs.StringVar(&o.Method, "method", "GET", "the method passed to fetch()")
-	fs.Var((*headerFlags)(&o.Headers), "header", "a request header the script sets, \"Name: value\" (repeatable)")
-	fs.StringVar(&o.ContentType, "content-type", "", "the request's Content-Type (same as --header \"Content-Type: …\")")
-	fs.StringVar(&o.Credentials, "credentials", "same-origin", "fetch()'s credentials mode: omit, same-origin or include")
-	fs.Var((*listFlags)(&o.Read), "read", "a response header the script reads (repeatable); checks Access-Control-Expose-Headers")
-	fs.StringVar(&o.Fix, "fix", "", "print a config snippet for: "+strings.Join(doctor.FixStacks, ", "))
+	fs.StringVar(&o.Origin, "origin", "", "the `ORIGIN` of the page that makes the call (default: the dev_server of ./devproxy.toml, else "+doctor.DefaultOrigin+")")
+	fs.StringVar(&o.Method, "method", "GET", "the `METHOD` passed to fetch()")
+	fs.Var((*headerFlags)(&o.Headers), "header", "set a request header `'NAME: VALUE'` as the script does (repeatable)")
+	fs.StringVar(&o.ContentType, "content-type", "", "the request body's `TYPE`, as --header 'Content-Type: TYPE' sets it")
+	fs.StringVar(&o.Credentials, "credentials", "same-origin", "fetch()'s credentials `MODE`: omit, same-origin or include")
+	fs.Var((*listFlags)(&o.Read), "read", "a response `HEADER` the script reads (repeatable); checks Access-Control-Expose-Headers")
+	fs.StringVar(&o.Fix, "fix", "", "print a config snippet for `STACK`: "+strings.Join(doctor.FixStacks, ", "))
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	fs.DurationVar(&o.Timeout, "timeout", doctor.DefaultTimeout, "per-request timeout")
+	fs.DurationVar(&o.Timeout, "timeout", doctor.DefaultTimeout, "give up on each request after `DURATION`")
 	if code, ok := parseDoctorArgs(fs, args, &o.URL); !ok {
 		return code
+	}
+	if o.Origin == "" {
+		var why string
+		o.Origin, why = assumedOrigin()
+		note := c.Stdout
+		if *asJSON {
+			note = c.Stderr // stdout stays JSON
+		}
+		fmt.Fprintf(note, "No --origin: assuming the page is at %s (%s).\n\n", o.Origin, why)
 	}
 	r, err := doctor.Run(ctx, o)
 	if err != nil {
@@ -71,16 +84,33 @@ func runDoctor(ctx context.Context, c Options, args []string) int {
 	return exitFailed
 }
 
+// assumedOrigin is the page origin doctor assumes without --origin, and
+// why: the page usually runs on the dev server, so its origin is the
+// dev_server of the devproxy.toml here; without one, Vite's default.
+func assumedOrigin() (origin, why string) {
+	cfg, err := config.Load(config.DefaultFile)
+	switch {
+	case err == nil && cfg.Frontend.DevServer != "":
+		u, _ := url.Parse(cfg.Frontend.DevServer) // a URL: config checked it
+		return web.OriginOf(u), "the dev_server in " + config.DefaultFile
+	case err == nil:
+		return doctor.DefaultOrigin, config.DefaultFile + " has no dev_server, so Vite's default dev server"
+	case !errors.Is(err, fs.ErrNotExist):
+		return doctor.DefaultOrigin, config.DefaultFile + " has errors, so Vite's default dev server"
+	}
+	return doctor.DefaultOrigin, "no " + config.DefaultFile + " here, so Vite's default dev server"
+}
+
 // parseDoctorArgs lets the URL come before or after the flags, as in
 // "devproxy doctor URL --origin …".
-func parseDoctorArgs(fs *flag.FlagSet, args []string, u *string) (int, bool) {
+func parseDoctorArgs(fs *flagSet, args []string, u *string) (int, bool) {
 	pos, code, ok := parseInterspersed(fs, args)
 	if !ok {
 		return code, false
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(fs.Output(), "devproxy doctor: want exactly one URL")
-		fs.Usage()
+		fmt.Fprintf(fs.Output(), "devproxy doctor: want exactly one URL\n\n")
+		fs.help(fs.Output())
 		return exitUsage, false
 	}
 	*u = pos[0]

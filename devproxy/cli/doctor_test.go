@@ -67,7 +67,9 @@ func TestDoctorCommand(t *testing.T) {
 		{name: "preflight 404 without CORS headers", pre: map[string]string{}, preStatus: 404, actual: acao, args: []string{"--method", "PUT"}, wantCode: exitFailed,
 			wantOutput: []string{"Preflight: needed", "method PUT is not CORS-safelisted", "Access-Control-Request-Method: PUT",
 				"Access to fetch at '%s' from origin 'http://localhost:3000' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource.",
-				"answered the preflight OPTIONS with 404"}},
+				"answered the preflight OPTIONS with 404", "The PUT request itself is never sent."}},
+		{name: "preflight 204 without CORS headers", pre: map[string]string{}, preStatus: 204, actual: acao, args: []string{"--method", "PUT"}, wantCode: exitFailed,
+			wantOutput: []string{"The preflight (OPTIONS) response from %s has no Access-Control-Allow-Origin header, so the browser stops there: the PUT request itself is never sent."}},
 		{name: "preflight not ok", pre: acao, preStatus: 401, actual: acao, args: []string{"--method", "DELETE"}, wantCode: exitFailed,
 			wantOutput: []string{"Access to fetch at '%s' from origin 'http://localhost:3000' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: It does not have HTTP ok status.", "status 401"}},
 		{name: "method not allowed", pre: plus(acao, "Access-Control-Allow-Methods", "GET, POST"), preStatus: 204, actual: acao, args: []string{"--method", "PUT"}, wantCode: exitFailed,
@@ -294,6 +296,38 @@ func TestDoctorReportsRefusal(t *testing.T) {
 				if !strings.Contains(out, w) {
 					t.Errorf("output lacks %q:\n%s", w, out)
 				}
+			}
+		})
+	}
+}
+
+// TestDoctorAssumesTheDevServersOrigin: without --origin, doctor calls from
+// the dev server of the devproxy.toml here (where the page runs), else
+// Vite's default, and says which it assumed.
+func TestDoctorAssumesTheDevServersOrigin(t *testing.T) {
+	origins := make(chan string, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origins <- r.Header.Get("Origin")
+		w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
+	}))
+	t.Cleanup(srv.Close)
+	withConfig := t.TempDir()
+	writeFile(t, withConfig+"/devproxy.toml", "[frontend]\ndev_server = \"http://localhost:4200\"\n")
+	tests := []struct {
+		name, dir, origin, said string
+	}{
+		{"devproxy.toml here", withConfig, "http://localhost:4200", "No --origin: assuming the page is at http://localhost:4200 (the dev_server in devproxy.toml).\n"},
+		{"no config", t.TempDir(), "http://localhost:5173", "No --origin: assuming the page is at http://localhost:5173 (no devproxy.toml here, so Vite's default dev server).\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Chdir(tt.dir)
+			code, out, errOut := runDoctorCLI(t, srv.URL+"/items")
+			if code != exitOK || !strings.HasPrefix(out, tt.said) || !strings.Contains(out, "from origin "+tt.origin) {
+				t.Errorf("exit %d, want 0 and the output to start with %q\nstdout:\n%s\nstderr:\n%s", code, tt.said, out, errOut)
+			}
+			if got := <-origins; got != tt.origin {
+				t.Errorf("the server saw Origin %q, want %q", got, tt.origin)
 			}
 		})
 	}

@@ -23,8 +23,8 @@ func runExport(_ context.Context, c Options, args []string) int {
 			"cannot do as devproxy does is a comment in the output and a warning on stderr. Header values from\n"+
 			"the environment stay ${VAR} references. Exit status 1 when the config has errors.")
 	path := configFlag(fs)
-	out := fs.String("out", "", "write the configuration to this file instead of standard output")
-	name := fs.String("server-name", "", "the public host name to answer to, e.g. app.example.com (default: the names devproxy answers to)")
+	out := fs.String("out", "", "write the configuration to `FILE` instead of standard output")
+	name := fs.String("server-name", "", "the public host `NAME` to answer to, e.g. app.example.com (default: the names devproxy answers to)")
 	pos, code, ok := parseInterspersed(fs, args)
 	if !ok {
 		return code

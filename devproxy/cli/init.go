@@ -8,13 +8,14 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/devproxy/devproxy/devproxy/config"
 	"github.com/devproxy/devproxy/devproxy/project"
 )
 
 func runInit(_ context.Context, c Options, args []string) int {
 	flags := newFlagSet(c, "init", "[flags]", "Write a devproxy.toml for the project in the current directory (read from package.json and the\ndev server's config, never executed), or a commented starter. Never overwrites an existing file.")
-	path := configFlag(flags)
-	if code, ok := noArgs(flags, "init", args); !ok {
+	path := flags.String("config", config.DefaultFile, "write the config to `FILE`")
+	if code, ok := noArgs(flags, args); !ok {
 		return code
 	}
 	f, err := os.OpenFile(*path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)

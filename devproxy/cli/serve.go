@@ -14,15 +14,30 @@ import (
 	"github.com/devproxy/devproxy/devproxy/project"
 )
 
-func runServe(ctx context.Context, c Options, args []string) int {
+// serveFlags are the flags of serve, the command devproxy runs when none
+// is named.
+type serveFlags struct {
+	path, listen, format *string
+	quiet, verbose, open *bool
+}
+
+func newServeFlags(c Options) (*flagSet, serveFlags) {
 	fs := newFlagSet(c, "serve", "[flags] [-- dev server command]",
 		"Serve the frontend and routes from devproxy.toml. After --, a command that starts the dev server\n(it replaces [frontend] command): devproxy -- npm run dev")
-	path := configFlag(fs)
-	listen := fs.String("listen", "", "address to serve on, instead of the config's listen (e.g. localhost:3001)")
-	quiet := fs.Bool("quiet", false, "log warnings and errors only, not every request")
-	verbose := fs.Bool("v", false, "verbose: debug logs")
-	format := fs.String("log-format", "text", "log format: text or json")
-	open := fs.Bool("open", false, "open the browser at devproxy's URL once it listens")
+	var f serveFlags
+	f.path = configFlag(fs)
+	f.listen = fs.String("listen", "", "serve on `ADDR` instead of the config's listen (e.g. localhost:3001)")
+	f.quiet = fs.Bool("quiet", false, "log warnings and errors only, not every request")
+	f.verbose = fs.Bool("v", false, "verbose: debug logs")
+	f.format = fs.String("log-format", "text", "log `FORMAT`: text or json")
+	f.open = fs.Bool("open", false, "open the browser at devproxy's URL once it listens")
+	fs.extra = [][2]string{{"-- CMD…", "start the dev server with CMD, instead of [frontend] command"}}
+	return fs, f
+}
+
+func runServe(ctx context.Context, c Options, args []string) int {
+	fs, f := newServeFlags(c)
+	path, listen, quiet, verbose, format, open := f.path, f.listen, f.quiet, f.verbose, f.format, f.open
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}

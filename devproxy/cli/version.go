@@ -15,8 +15,8 @@ func Version() string {
 }
 
 func runVersion(_ context.Context, c Options, args []string) int {
-	fs := newFlagSet(c, "version", "", "Print devproxy's version.")
-	if code, ok := noArgs(fs, "version", args); !ok {
+	fs := newFlagSet(c, "version", "", "Print devproxy's version: the release, or the module version and VCS revision it was built from.")
+	if code, ok := noArgs(fs, args); !ok {
 		return code
 	}
 	fmt.Fprintf(c.Stdout, "devproxy %s\n", Version())

@@ -11,14 +11,14 @@ import (
 func runWhich(_ context.Context, c Options, args []string) int {
 	fs := newFlagSet(c, "which", "[flags] PATH", "Explain which route a path matches and the upstream URL and Host it becomes. Nothing is sent.")
 	path := configFlag(fs)
-	host := fs.String("host", "", "the Host the browser would send (default: the listen address)")
+	host := fs.String("host", "", "the `HOST` the browser sends, checked as devproxy checks it (default: the listen address)")
 	pos, code, ok := parseInterspersed(fs, args)
 	if !ok {
 		return code
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(fs.Output(), "devproxy which: want exactly one path, e.g. devproxy which /api/users?id=1")
-		fs.Usage()
+		fmt.Fprintf(fs.Output(), "devproxy which: want exactly one path, e.g. devproxy which /api/users?id=1\n\n")
+		fs.help(fs.Output())
 		return exitUsage
 	}
 	cfg, ok := loadConfig(c, *path, explicitFlag(fs, "config"))

@@ -100,8 +100,13 @@ func explain(call corsCall, d *diagnosis) explanation {
 			Fault:  faultServer,
 			Fix:    fmt.Sprintf("send Access-Control-Allow-Origin: %s%s (and Vary: Origin) on %s", origin, credentialsHeader(call), which),
 		}
+		if f.Preflight {
+			// A failed preflight stops the call before it starts: nothing
+			// reaches the server but the OPTIONS.
+			e.Reason = fmt.Sprintf("The preflight (OPTIONS) response from %s has no Access-Control-Allow-Origin header, so the browser stops there: the %s request itself is never sent.", f.URL, call.Method)
+		}
 		if f.Preflight && res.Status >= 400 {
-			e.Reason = fmt.Sprintf("The server answered the preflight OPTIONS with %d and no CORS headers: OPTIONS %s is not handled by a CORS layer (often an auth middleware or a router without an OPTIONS route rejects it first).", res.Status, f.URL)
+			e.Reason = fmt.Sprintf("The server answered the preflight OPTIONS with %d and no CORS headers: OPTIONS %s is not handled by a CORS layer (often an auth middleware or a router without an OPTIONS route rejects it first). The %s request itself is never sent.", res.Status, f.URL, call.Method)
 			e.Fix = fmt.Sprintf("answer OPTIONS %s with 204 and Access-Control-Allow-Origin: %s%s, before any authentication", f.URL, origin, credentialsHeader(call))
 		}
 		if isGatewayStatus(res.Status) {

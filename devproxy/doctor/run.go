@@ -14,8 +14,9 @@ import (
 )
 
 const (
-	// DefaultOrigin is the page origin assumed when none is given.
-	DefaultOrigin = "http://localhost:3000"
+	// DefaultOrigin is the page origin assumed when none is given and
+	// nothing tells better: Vite's dev server, where most pages run.
+	DefaultOrigin = "http://localhost:5173"
 	// DefaultTimeout bounds each request; a local API that takes longer is its own problem.
 	DefaultTimeout  = 10 * time.Second
 	doctorBodyLimit = 1 << 20 // drained so keep-alive works; only the start is kept
