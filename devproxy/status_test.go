@@ -105,7 +105,7 @@ func startReadyAndFailedProcesses(t *testing.T, readyName, addr, failName, failC
 	sv, err := process.Start([]config.Process{
 		{Name: readyName, Command: cmd, Env: env, Ready: addr},
 		{Name: failName, Command: failCommand},
-	}, testkit.NewBuffer(), false, slog.New(rec))
+	}, testkit.NewBuffer(), false, slog.New(rec), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

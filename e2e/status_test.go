@@ -173,7 +173,7 @@ func startReadyAndFailedProcesses(t *testing.T, addr string) *process.Supervisor
 	sv, err := process.Start([]config.Process{
 		{Name: "frontend", Command: cmd, Env: env, Ready: addr},
 		{Name: "worker", Command: "echo 'cannot connect to redis' >&2; exit 1"},
-	}, testkit.NewBuffer(), false, rec.Logger())
+	}, testkit.NewBuffer(), false, rec.Logger(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

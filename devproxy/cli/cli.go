@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/process"
 )
 
 // Options are what the command line runs with.
@@ -49,9 +50,17 @@ func commands() []command {
 	}
 }
 
+// watchdogName is the hidden command that runs process.Watchdog: devproxy
+// starts its own binary with it beside each command it runs. It is in no
+// help text; a person never types it.
+const watchdogName = "_watchdog"
+
 // Main runs the devproxy command line with args (without the program name)
 // and returns the process exit status.
 func Main(ctx context.Context, args []string, c Options) int {
+	if len(args) > 0 && args[0] == watchdogName {
+		return process.Watchdog(args[1:])
+	}
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		for _, cmd := range commands() {
 			if cmd.name == args[0] {

@@ -266,6 +266,11 @@ func TestServeListenFlagOverridesConfig(t *testing.T) {
 }
 
 func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == watchdogName {
+		// serve starts its own binary (this one, in tests) as the
+		// watchdog of each command's process group.
+		os.Exit(Main(context.Background(), os.Args[1:], Options{Stdout: os.Stdout, Stderr: os.Stderr}))
+	}
 	testkit.RunHelper() // serve tests run this binary as a stand-in dev server and backend
 	os.Exit(m.Run())
 }

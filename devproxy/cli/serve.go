@@ -83,7 +83,7 @@ func runServe(ctx context.Context, c Options, args []string) int {
 	if *format == "json" {
 		procOut = c.Stderr // keep stdout JSON for the tools that read it
 	}
-	procs, err := process.Start(cfg.Commands(), procOut, color, log)
+	procs, err := process.Start(cfg.Commands(), procOut, color, log, watchdogCommand())
 	if err != nil {
 		for _, ln := range lns {
 			ln.Close()
@@ -113,6 +113,17 @@ func runServe(ctx context.Context, c Options, args []string) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// watchdogCommand runs devproxy's own binary as the watchdog of a command's
+// process group (process.Watchdog), so ps shows devproxy there, not a
+// shell script. nil, and no watchdog, when the binary cannot be found.
+func watchdogCommand() []string {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil
+	}
+	return []string{exe, watchdogName}
 }
 
 // printBanner shows the URL to open and the route table at startup.

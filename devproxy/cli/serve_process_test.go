@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -145,5 +146,20 @@ ready = %s
 	res.Body.Close()
 	if res.StatusCode != 502 || !strings.Contains(prob.Cause, "the api command devproxy started has exited (exit status 3)") {
 		t.Errorf("got %d %+v, want a 502 naming the exited command", res.StatusCode, prob)
+	}
+}
+
+// TestWatchdogCommandIsHiddenAndSafe: the hidden command reaches the
+// watchdog, which refuses a process group it was not started in.
+func TestWatchdogCommandIsHiddenAndSafe(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no process groups")
+	}
+	code, out, errOut := runMain(watchdogName, "1")
+	if code != 2 || out != "" || errOut != "" {
+		t.Errorf("_watchdog 1: exit %d, out %q, err %q; want 2 and silence", code, out, errOut)
+	}
+	if _, help, _ := runMain("--help"); strings.Contains(help, watchdogName) {
+		t.Errorf("help mentions the hidden %s command", watchdogName)
 	}
 }

@@ -20,9 +20,10 @@ func setProcessGroup(*exec.Cmd) {}
 func shellCommand(command string) *exec.Cmd { return exec.Command("sh", "-c", command) }
 
 // Without fd passing there is no watchdog: Stop is the only way down.
-func attachLifeline(*exec.Cmd) (*os.File, error) { return nil, nil }
-func closeChildEnd(*exec.Cmd)                    {}
-func closeLifeline(*exec.Cmd, *os.File)          {}
+func startWatchdog([]string, int) (*os.File, error) { return nil, nil }
+
+// Watchdog does nothing here: no watchdog is ever started.
+func Watchdog([]string) int { return 2 }
 
 func signalGroup(cmd *exec.Cmd, _ int, _ int) {
 	_ = cmd.Process.Signal(os.Kill)

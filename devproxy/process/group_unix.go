@@ -6,6 +6,9 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -32,53 +35,55 @@ func groupAlive(_ *exec.Cmd, pid int) bool {
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
-// watchdogScript runs the user's command ($1) beside a watchdog that reads
-// fd 3, a pipe whose only writer is devproxy. When devproxy dies in any way
-// (a crash, SIGKILL, a closed terminal) the kernel closes the writer, the
-// read ends, and the watchdog signals the whole group: no dev server
-// outlives devproxy even when its deferred Stop never ran.
-//
-// The shell stays as the group's leader and waits for both, so they are
-// reaped at once (an orphan would wait for PID 1, which in containers may
-// reap late or never, and Stop would wait for it), and it exits with the
-// command's status.
-const watchdogScript = `(read _ <&3; kill -TERM 0) >/dev/null 2>&1 &
-w=$!
-exec 3<&-
-eval "$1" &
-c=$!
-trap 'kill -TERM $c 2>/dev/null' TERM INT HUP
-while :; do
-	wait $c 2>/dev/null; s=$? # quietly: the shell would print "Terminated" on a stop
-	kill -0 $c 2>/dev/null || break # wait returned for a trapped signal, not an exit
-done
-kill $w 2>/dev/null; wait $w 2>/dev/null # quietly: no "Terminated" from the shell
-exit $s`
-
-// shellCommand runs command with sh -c under the watchdog.
+// shellCommand runs command with sh -c. A plain command (words, no shell
+// syntax) replaces the shell (exec), so that ps and the status page show
+// the command itself, with its own pid, as the leader of its group, not a
+// sh -c in front of it.
 func shellCommand(command string) *exec.Cmd {
-	return exec.Command("sh", "-c", watchdogScript, "devproxy", command)
+	if isPlainCommand(command) {
+		command = "exec " + command
+	}
+	return exec.Command("sh", "-c", command)
 }
 
-// attachLifeline passes the watchdog's end of the pipe as fd 3 and returns
-// devproxy's end, which must stay open (and referenced) while the command runs.
-func attachLifeline(cmd *exec.Cmd) (*os.File, error) {
-	r, w, err := os.Pipe()
+// isPlainCommand reports whether command is only words that the shell
+// passes on as they are (npm run dev, go run ./cmd/api) and its first word
+// names a program: not a variable assignment, nor a shell builtin or
+// keyword (exit 3, cd web), which exec would look for as a program.
+func isPlainCommand(command string) bool {
+	first, _, _ := strings.Cut(strings.TrimSpace(command), " ")
+	if first == "" || strings.Contains(first, "=") || slices.Contains(shellBuiltins, first) {
+		return false
+	}
+	return strings.Trim(command, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-./:=@%+,") == ""
+}
+
+// shellBuiltins are the POSIX shell's keywords and the builtins that exist
+// only inside the shell.
+var shellBuiltins = []string{"!", ".", ":", "alias", "break", "case", "cd", "continue", "eval", "exec", "exit", "export",
+	"for", "function", "getopts", "hash", "if", "local", "read", "readonly", "return", "set", "shift", "source",
+	"times", "trap", "ulimit", "umask", "unalias", "unset", "until", "wait", "while"}
+
+// startWatchdog starts the watchdog (see Watchdog) in the process group
+// pgid, with the read end of a pipe as its fd 3, and returns the write end,
+// which devproxy holds, and only devproxy, until Stop. With no watchdog
+// command it starts nothing.
+func startWatchdog(watchdog []string, pgid int) (*os.File, error) {
+	if len(watchdog) == 0 {
+		return nil, nil
+	}
+	r, w, err := os.Pipe() // close-on-exec: no other child inherits either end
 	if err != nil {
 		return nil, err
 	}
+	defer r.Close() // the watchdog has its own copy
+	cmd := exec.Command(watchdog[0], append(watchdog[1:], strconv.Itoa(pgid))...)
 	cmd.ExtraFiles = []*os.File{r}
-	return w, nil
-}
-
-// closeChildEnd closes devproxy's copy of the watchdog's end after Start.
-func closeChildEnd(cmd *exec.Cmd) {
-	for _, f := range cmd.ExtraFiles {
-		f.Close()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pgid: pgid}
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		return nil, err
 	}
-}
-
-func closeLifeline(cmd *exec.Cmd, w *os.File) {
-	closeChildEnd(cmd)
-	w.Close()
+	go func() { _ = cmd.Wait() }() // exits with the watchdog: when Stop signals the group, or after it took the group down
+	return w, nil
 }

@@ -53,7 +53,7 @@ type proc struct {
 	cmd      *exec.Cmd
 	exited   chan struct{} // closed once the command (the group leader) has exited
 	output   chan struct{} // closed once every writer of its output has gone
-	lifeline *os.File      // see attachLifeline; closed by Stop, or by the kernel when devproxy dies
+	lifeline *os.File      // the watchdog's pipe (see startWatchdog); closed by Stop, or by the kernel when devproxy dies
 	mu       sync.Mutex
 	stopping bool
 	ready    bool
@@ -91,9 +91,12 @@ func (sv *Supervisor) Status() []Status {
 
 // Start starts each process and returns at once; readiness and
 // exits are logged as they happen. out receives the prefixed output lines;
-// color paints the prefixes. Processes already started are stopped if a
+// color paints the prefixes. watchdog is the command line that runs
+// Watchdog — devproxy's own binary with its hidden watchdog command — put
+// beside each command to take its group down if devproxy dies without
+// stopping it; nil runs none. Processes already started are stopped if a
 // later one cannot start.
-func Start(ps []config.Process, out io.Writer, color bool, log *slog.Logger) (*Supervisor, error) {
+func Start(ps []config.Process, out io.Writer, color bool, log *slog.Logger, watchdog []string) (*Supervisor, error) {
 	for _, p := range ps {
 		// A port that answers before the command runs belongs to something
 		// else (often yesterday's dev server): the new one would move to
@@ -115,7 +118,7 @@ func Start(ps []config.Process, out io.Writer, color bool, log *slog.Logger) (*S
 		if color {
 			prefix = colors[i%len(colors)] + prefix + colorReset
 		}
-		pr, err := sv.start(p, lines, prefix)
+		pr, err := sv.start(p, lines, prefix, watchdog)
 		if err != nil {
 			sv.Stop()
 			return nil, fmt.Errorf("starting %s (%s): %w", p.Name, p.Command, err)
@@ -125,16 +128,12 @@ func Start(ps []config.Process, out io.Writer, color bool, log *slog.Logger) (*S
 	return sv, nil
 }
 
-func (sv *Supervisor) start(p config.Process, lines *lineWriter, prefix string) (*proc, error) {
+func (sv *Supervisor) start(p config.Process, lines *lineWriter, prefix string, watchdog []string) (*proc, error) {
 	cmd := shellCommand(p.Command)
 	cmd.Dir = p.Dir
 	cmd.Env = append(os.Environ(), p.Env...)
 	cmd.Stdin = nil // /dev/null: a dev server must not steal devproxy's terminal input
 	setProcessGroup(cmd)
-	lifeline, err := attachLifeline(cmd)
-	if err != nil {
-		return nil, err
-	}
 	// One pipe for stdout and stderr, read until every process in the group
 	// has closed it, not just sh: a grandchild's output is still printed,
 	// and Wait does not hang on a pipe a grandchild holds.
@@ -146,11 +145,18 @@ func (sv *Supervisor) start(p config.Process, lines *lineWriter, prefix string) 
 	if err := cmd.Start(); err != nil {
 		r.Close()
 		w.Close()
-		closeLifeline(cmd, lifeline)
 		return nil, err
 	}
 	w.Close() // the children hold their own copies
-	closeChildEnd(cmd)
+	// Before anything can reap the command: the watchdog joins its process
+	// group, which exists as long as the leader is not reaped.
+	lifeline, err := startWatchdog(watchdog, cmd.Process.Pid)
+	if err != nil {
+		signalGroup(cmd, cmd.Process.Pid, sigKill)
+		_ = cmd.Wait()
+		r.Close()
+		return nil, fmt.Errorf("starting its watchdog: %w", err)
+	}
 	pr := &proc{Process: p, cmd: cmd, lifeline: lifeline, exited: make(chan struct{}), output: make(chan struct{})}
 	sv.log.Info("process started", "name", p.Name, "command", p.Command, "pid", cmd.Process.Pid)
 	go func() { // exits at EOF: once every process holding the pipe has exited or closed it

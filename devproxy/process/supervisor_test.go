@@ -21,12 +21,19 @@ import (
 // and waits to be killed, without ever calling Stop.
 const helperSuperviseEnv = "DEVPROXY_TEST_HELPER_SUPERVISE"
 
+// watchdogArg makes the test binary the watchdog, as devproxy's hidden
+// command makes devproxy's binary one.
+const watchdogArg = "_watchdog"
+
 func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == watchdogArg {
+		os.Exit(Watchdog(os.Args[2:]))
+	}
 	testkit.RunHelper()
 	if addr := os.Getenv(helperSuperviseEnv); addr != "" {
 		exe, _ := os.Executable()
 		p := config.Process{Name: "dev", Command: "'" + exe + "' & wait", Env: []string{testkit.HelperListenEnv + "=" + addr}}
-		if _, err := Start([]config.Process{p}, os.Stdout, false, slog.New(slog.DiscardHandler)); err != nil {
+		if _, err := Start([]config.Process{p}, os.Stdout, false, slog.New(slog.DiscardHandler), []string{exe, watchdogArg}); err != nil {
 			fmt.Fprintln(os.Stderr, "helper:", err)
 			os.Exit(1)
 		}
@@ -40,7 +47,7 @@ func TestStopKillsTheWholeProcessGroup(t *testing.T) {
 	cmd, env := testkit.ListenCommand(t, addr)
 	rec := testkit.NewLogRecorder()
 	out := testkit.NewBuffer()
-	sv, err := Start([]config.Process{{Name: "dev", Command: cmd, Env: env, Ready: addr}}, out, false, slog.New(rec))
+	sv, err := Start([]config.Process{{Name: "dev", Command: cmd, Env: env, Ready: addr}}, out, false, slog.New(rec), watchdog(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,6 +84,16 @@ func TestDevServerDiesWithDevproxyEvenOnSIGKILL(t *testing.T) {
 	testkit.WaitPortFree(t, addr)
 }
 
+// watchdog is the command line that runs the test binary as a watchdog.
+func watchdog(t *testing.T) []string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{exe, watchdogArg}
+}
+
 func TestProcessOutputIsPrefixedPerLine(t *testing.T) {
 	out := testkit.NewBuffer()
 	rec := testkit.NewLogRecorder()
@@ -84,7 +101,7 @@ func TestProcessOutputIsPrefixedPerLine(t *testing.T) {
 		{Name: "web", Command: `echo hello; echo oops >&2; printf partial`},
 		{Name: "backend", Command: `echo from-backend`},
 	}
-	sv, err := Start(ps, out, false, slog.New(rec))
+	sv, err := Start(ps, out, false, slog.New(rec), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +118,7 @@ func TestProcessOutputIsPrefixedPerLine(t *testing.T) {
 
 func TestProcessOutputColoured(t *testing.T) {
 	out := testkit.NewBuffer()
-	sv, err := Start([]config.Process{{Name: "web", Command: "echo hi"}}, out, true, slog.New(slog.DiscardHandler))
+	sv, err := Start([]config.Process{{Name: "web", Command: "echo hi"}}, out, true, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +128,7 @@ func TestProcessOutputColoured(t *testing.T) {
 
 func TestProcessExitIsReportedWithStatus(t *testing.T) {
 	rec := testkit.NewLogRecorder()
-	sv, err := Start([]config.Process{{Name: "api", Command: "exit 3"}}, testkit.NewBuffer(), false, slog.New(rec))
+	sv, err := Start([]config.Process{{Name: "api", Command: "exit 3"}}, testkit.NewBuffer(), false, slog.New(rec), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +146,7 @@ func TestProcessReadyWaitsForThePort(t *testing.T) {
 	// The command runs in the directory given, with the env given.
 	dir := t.TempDir()
 	sv, err := Start([]config.Process{{Name: "api", Command: `echo "in $(pwd) with $GREETING"; exec sleep 60`, Dir: dir, Env: []string{"GREETING=hi"}, Ready: addr}},
-		out, false, slog.New(rec))
+		out, false, slog.New(rec), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +177,7 @@ func TestProcessRefusedWhenItsPortIsTaken(t *testing.T) {
 	defer ln.Close()
 	marker := filepath.Join(t.TempDir(), "started")
 	_, err = Start([]config.Process{{Name: "frontend", Command: "touch " + marker + "; exec sleep 60", Ready: ln.Addr().String()}},
-		testkit.NewBuffer(), false, slog.New(slog.DiscardHandler))
+		testkit.NewBuffer(), false, slog.New(slog.DiscardHandler), nil)
 	if err == nil || !strings.Contains(err.Error(), "already answers before devproxy started") {
 		t.Fatalf("Start with a taken port: %v, want a refusal", err)
 	}
