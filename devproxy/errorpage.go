@@ -150,24 +150,49 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	rt := st.rt
 	p := describeUpstreamError(rt, err, cause)
 	p.Route, p.Target = rt.name, rt.target.String()
+	exited := false
 	if isRefused(err) {
 		if name, exit, ok := s.processes.Load().ExitedServing(rt.addr); ok {
+			exited = true
 			p.Cause = fmt.Sprintf("nothing is listening on %s: the %s command devproxy started has exited (%s)", rt.target.Host, name, exit)
 			p.Fix = "its output is above in devproxy's terminal; fix the problem and restart devproxy (it never restarts a command by itself)"
 		}
+	}
+	if rt.isFrontend && isRefused(err) && !exited {
+		s.devServerNotUp(w, r, rt, p)
+		return
 	}
 	noteOutcome(r, p.Cause)
 	if rt.CORS != nil {
 		// Without CORS headers a cross-origin fetch sees only "blocked by CORS policy", hiding the real 502.
 		s.applyCORS(rt, r, w.Header())
 	}
-	if rt.isFrontend && isRefused(err) && prefersHTML(r) {
-		p.Status = http.StatusServiceUnavailable
-		w.Header().Set("Retry-After", "1")
-		s.writeProblem(w, r, s.pages.waiting, p)
+	s.writeProblem(w, r, s.pages.badGateway, p)
+}
+
+// devServerNotUp answers while the dev server accepts no connections (it
+// is starting, or nobody started it): a 503 with Retry-After, as the
+// waiting page that reloads itself every second for a browser and as JSON
+// for fetch and curl. /favicon.ico gets a plain 404: the browser asks for
+// it beside every page, and a 503 or a page is no icon.
+func (s *Server) devServerNotUp(w http.ResponseWriter, r *http.Request, rt *route, p problem) {
+	if r.URL.Path == "/favicon.ico" {
+		noteOutcome(r, "no icon while the dev server is not up")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNotFound)
 		return
 	}
-	s.writeProblem(w, r, s.pages.badGateway, p)
+	p.Status, p.Error = http.StatusServiceUnavailable, "Service Unavailable"
+	if name, command, ok := s.processes.Load().StartingServing(rt.addr); ok {
+		p.Cause = fmt.Sprintf("the dev server is starting: %s (%s) does not accept connections on %s yet", name, command, rt.target.Host)
+		p.Fix = "wait: devproxy forwards to it as soon as it is up"
+	} else {
+		p.Cause = fmt.Sprintf("the dev server is not up: nothing is listening on %s", rt.target.Host)
+		p.Fix = "start it (npm run dev), or set command in [frontend] so that devproxy starts it"
+	}
+	noteOutcome(r, p.Cause)
+	w.Header().Set("Retry-After", "1")
+	s.writeProblem(w, r, s.pages.waiting, p)
 }
 
 // describeUpstreamError turns a transport error into a status, a cause and a fix.

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/process"
 	"github.com/devproxy/devproxy/internal/testkit"
 )
 
@@ -482,7 +484,9 @@ func TestNoRetryForBackendThatWasNeverUp(t *testing.T) {
 }
 
 func TestDevServerNotUpShowsWaitingPage(t *testing.T) {
-	p := startProxy(t, fmt.Sprintf("[frontend]\ndev_server = \"http://%s\"\n", testkit.FreeAddr(t)))
+	t.Parallel()
+	addr := testkit.FreeAddr(t)
+	p := startProxy(t, fmt.Sprintf("[frontend]\ndev_server = \"http://%s\"\n", addr))
 	req := newRequest(t, "GET", p.URL+"/", nil)
 	req.Header.Set("Accept", "text/html")
 	res, err := http.DefaultClient.Do(req)
@@ -494,20 +498,65 @@ func TestDevServerNotUpShowsWaitingPage(t *testing.T) {
 	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
 		t.Errorf("status %d Retry-After %q, want 503 with Retry-After", res.StatusCode, res.Header.Get("Retry-After"))
 	}
-	for _, want := range []string{`http-equiv="refresh"`, "Waiting for the dev server", "npm run dev"} {
+	for _, want := range []string{`http-equiv="refresh"`, "Waiting for the dev server", "npm run dev", `rel="icon"`} {
 		if !strings.Contains(string(page), want) {
 			t.Errorf("waiting page lacks %q", want)
 		}
 	}
-	// A module request from the page gets the JSON explanation, not HTML.
-	res, err = http.Get(p.URL + "/src/main.ts")
+	// A module request from the page, fetch or curl: the same answer as JSON.
+	prob := getProblem(t, p.URL+"/src/main.ts", "*/*")
+	if prob.res.StatusCode != http.StatusServiceUnavailable || prob.res.Header.Get("Retry-After") != "1" || prob.res.Header.Get("Content-Type") != "application/json" ||
+		prob.Status != 503 || prob.Cause != "the dev server is not up: nothing is listening on "+addr {
+		t.Errorf("non-HTML request: %d Retry-After %q %q %+v, want 503 JSON saying the dev server is not up",
+			prob.res.StatusCode, prob.res.Header.Get("Retry-After"), prob.res.Header.Get("Content-Type"), prob)
+	}
+	// The browser's icon request: never the page, never a 5xx.
+	if fav := getProblem(t, p.URL+"/favicon.ico", "image/avif,image/webp,image/*,*/*;q=0.8"); fav.res.StatusCode != http.StatusNotFound {
+		t.Errorf("/favicon.ico while the dev server is down: %d, want 404", fav.res.StatusCode)
+	}
+}
+
+// TestDevServerStartingSaysSo: while the command devproxy started has not
+// opened the dev server's port, a non-browser client gets a 503 that says
+// the dev server is starting and names the command.
+func TestDevServerStartingSaysSo(t *testing.T) {
+	t.Parallel()
+	addr := testkit.FreeAddr(t)
+	sv, err := process.Start([]config.Process{{Name: "frontend", Command: "sleep 60", Ready: addr}}, testkit.NewBuffer(), false, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusBadGateway || res.Header.Get("Content-Type") != "application/json" {
-		t.Errorf("non-HTML request: %d %q, want 502 JSON", res.StatusCode, res.Header.Get("Content-Type"))
+	t.Cleanup(sv.Stop)
+	p := startProxy(t, fmt.Sprintf("[frontend]\ndev_server = \"http://%s\"\n", addr))
+	p.ShowProcesses(sv)
+	prob := getProblem(t, p.URL+"/", "*/*")
+	want := "the dev server is starting: frontend (sleep 60) does not accept connections on " + addr + " yet"
+	if prob.res.StatusCode != http.StatusServiceUnavailable || prob.res.Header.Get("Retry-After") != "1" || prob.Cause != want {
+		t.Errorf("curl while the dev server starts: %d Retry-After %q cause %q, want 503, Retry-After 1, %q",
+			prob.res.StatusCode, prob.res.Header.Get("Retry-After"), prob.Cause, want)
 	}
+}
+
+// answer is a JSON problem body with the response it came in.
+type answer struct {
+	res    *http.Response
+	Status int
+	Cause  string
+}
+
+// getProblem GETs url with Accept and decodes the JSON problem body, if any.
+func getProblem(t *testing.T, url, accept string) answer {
+	t.Helper()
+	req := newRequest(t, "GET", url, nil)
+	req.Header.Set("Accept", accept)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	a := answer{res: res}
+	_ = json.NewDecoder(res.Body).Decode(&a)
+	return a
 }
 
 func TestDevServerGetsItsOwnHost(t *testing.T) {

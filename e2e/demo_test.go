@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,5 +48,19 @@ func TestDemoInBrowser(t *testing.T) {
 	b.WaitFor(`const v = document.getElementById('verdict').textContent; return v !== '' && v;`, 10*time.Second, &verdict)
 	if verdict != "The session cookie came back: same-origin works." {
 		t.Errorf("demo verdict %q: the cookie set by the API did not come back", verdict)
+	}
+	// The page has its own icon; one asked for anyway is a 404, not the page.
+	res, err := http.Get(url + "favicon.ico")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound || strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("demo /favicon.ico: %d %s, want a 404, not the page", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	for _, m := range b.Console() {
+		if m.Type == "error" {
+			t.Errorf("browser console: %s", m.Text)
+		}
 	}
 }

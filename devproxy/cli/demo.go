@@ -83,8 +83,15 @@ func serveDemo(ctx context.Context, h http.Handler) (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
+// demoPageHandler is the demo's dev server: the page at /, and a 404 for
+// anything else (the browser's /favicon.ico among them), as a dev server
+// would answer.
 func demoPageHandler(c Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "no-cache")
 		http.ServeFileFS(w, r, c.Assets, "demo/index.html")
 	})

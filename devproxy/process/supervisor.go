@@ -219,6 +219,24 @@ func (sv *Supervisor) ExitedServing(addr string) (name, exit string, ok bool) {
 	return "", "", false
 }
 
+// StartingServing returns the name and command of a command devproxy
+// started whose ready address is addr and that is neither ready nor exited
+// yet: the dev server that is still starting.
+func (sv *Supervisor) StartingServing(addr string) (name, command string, ok bool) {
+	if sv == nil {
+		return "", "", false
+	}
+	for _, pr := range sv.procs {
+		pr.mu.Lock()
+		starting := pr.exit == "" && !pr.ready
+		pr.mu.Unlock()
+		if starting && pr.Ready != "" && web.SameLocalAddr(web.DialAddr(pr.Ready), addr) {
+			return pr.Name, pr.Command, true
+		}
+	}
+	return "", "", false
+}
+
 // waitReady polls the process's port or URL until it answers.
 func (sv *Supervisor) waitReady(pr *proc) {
 	start := time.Now()
