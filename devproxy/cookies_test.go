@@ -26,6 +26,7 @@ func rewriteTestRoute(tb testing.TB, path, target string, strip bool) *route {
 }
 
 func TestRewriteSetCookie(t *testing.T) {
+	t.Parallel()
 	plain := rewriteTestRoute(t, "/api", "http://127.0.0.1:8080", false)
 	stripped := rewriteTestRoute(t, "/api", "http://127.0.0.1:8080", true)
 	based := rewriteTestRoute(t, "/api", "http://127.0.0.1:8080/v1", true)
@@ -138,6 +139,7 @@ func TestRewriteSetCookie(t *testing.T) {
 }
 
 func TestRewriteSetCookieNeverBreaksHeader(t *testing.T) {
+	t.Parallel()
 	rt := rewriteTestRoute(t, "/api", "http://127.0.0.1:8080", true)
 	got, _ := rewriteSetCookie("a=1; Path=/\r\nX-Injected: 1", rt, true)
 	if strings.ContainsAny(got, "\r\n") {
@@ -146,6 +148,7 @@ func TestRewriteSetCookieNeverBreaksHeader(t *testing.T) {
 }
 
 func TestCookieDescriptionSaysWhy(t *testing.T) {
+	t.Parallel()
 	rt := rewriteTestRoute(t, "/api", "http://127.0.0.1:8080", true)
 	_, e := rewriteSetCookie("s=1; Domain=api.example.com; Path=/account; Secure; SameSite=None", rt, false)
 	got := e.describe("http://192.168.1.5:3000")
@@ -160,6 +163,7 @@ func TestCookieDescriptionSaysWhy(t *testing.T) {
 // domain, a secure origin and its own root path; through devproxy a real
 // cookie jar stores them and sends them back to the backend.
 func TestCookiesThroughProxy(t *testing.T) {
+	t.Parallel()
 	seen := make(chan string, 4)
 	backend := newCookieBackend(t, seen)
 	p := startProxy(t, `
@@ -215,6 +219,7 @@ cookies = "passthrough"
 // address over http, Secure cookies would be dropped; devproxy adjusts
 // them. At localhost it leaves them alone.
 func TestCookiesOnPlainHTTPHost(t *testing.T) {
+	t.Parallel()
 	backend := newCookieBackend(t, nil)
 	p := startProxy(t, `
 [routes]

@@ -27,6 +27,7 @@ func corsBackend(t *testing.T, seen chan<- string) string {
 }
 
 func TestCORS(t *testing.T) {
+	t.Parallel()
 	seen := make(chan string, 16)
 	up := corsBackend(t, seen)
 	p := startProxy(t, `
@@ -200,6 +201,7 @@ target = "`+up+`"
 }
 
 func TestAddVary(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		in   []string
@@ -227,6 +229,7 @@ func TestAddVary(t *testing.T) {
 // TestCORSOnBadGateway: when the backend is down, an allowed cross-origin
 // caller can read devproxy's 502 instead of a bare CORS failure.
 func TestCORSOnBadGateway(t *testing.T) {
+	t.Parallel()
 	p := startProxy(t, `
 [routes."/api"]
 target = "http://`+testkit.FreeAddr(t)+`"

@@ -53,6 +53,7 @@ func readRequestHead(c net.Conn) {
 }
 
 func TestBackendClosesMidBody(t *testing.T) {
+	t.Parallel()
 	addr := rawBackend(t, func(c net.Conn) {
 		readRequestHead(c)
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly ten b")
@@ -80,6 +81,7 @@ func TestBackendClosesMidBody(t *testing.T) {
 }
 
 func TestBackendSendsInvalidHTTP(t *testing.T) {
+	t.Parallel()
 	addr := rawBackend(t, func(c net.Conn) {
 		readRequestHead(c)
 		io.WriteString(c, "SSH-2.0-OpenSSH_9.6\r\n\r\n")
@@ -100,6 +102,7 @@ func TestBackendSendsInvalidHTTP(t *testing.T) {
 // TestClientLeavingStopsHugeDownload: a 1 GiB response to a client that
 // disconnects after 1 MiB is not read to the end by devproxy.
 func TestClientLeavingStopsHugeDownload(t *testing.T) {
+	t.Parallel()
 	var written atomic.Int64
 	stopped := make(chan struct{})
 	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -138,6 +141,7 @@ func TestClientLeavingStopsHugeDownload(t *testing.T) {
 // closes pooled keep-alive connections (it restarted), a GET is retried
 // on a fresh connection instead of failing.
 func TestIdempotentRequestSurvivesBackendDroppingKeepAlive(t *testing.T) {
+	t.Parallel()
 	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	t.Cleanup(be.Close)
 	p := startProxy(t, fmt.Sprintf("[routes]\n\"/api\" = %q\n", be.URL))
@@ -258,6 +262,7 @@ func jsonDecode(r io.Reader, v any) error {
 // TestRewriteLogsHideTokens: redirect URLs and cookie values logged when
 // devproxy rewrites them never show query tokens or cookie values.
 func TestRewriteLogsHideTokens(t *testing.T) {
+	t.Parallel()
 	var be *httptest.Server
 	be = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: "session", Value: "cookie-token-123", Domain: "127.0.0.1", Path: "/"})

@@ -11,6 +11,7 @@ import (
 )
 
 func TestFramingScannerFlagsOnlyBadHeaderBlocks(t *testing.T) {
+	t.Parallel()
 	stream := "" +
 		"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 27\r\n\r\n" + "Transfer-Encoding: chunked\r\n" + // 0: body looks like a header
 		"\r\nPOST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + // 1 (after an empty line)
@@ -45,6 +46,7 @@ func TestFramingScannerFlagsOnlyBadHeaderBlocks(t *testing.T) {
 // TestKeepAliveBodiesNotMistakenForHeaders: many requests with bodies on
 // one connection, some chunked, none refused.
 func TestKeepAliveBodiesNotMistakenForHeaders(t *testing.T) {
+	t.Parallel()
 	be := echoBackend(t)
 	p := startProxy(t, fmt.Sprintf("[routes]\n\"/api\" = %q\n", be.URL))
 	conn, err := net.Dial("tcp", p.Addr)
@@ -76,6 +78,7 @@ func TestKeepAliveBodiesNotMistakenForHeaders(t *testing.T) {
 // that announce an upgrade that does not happen must not make the check
 // lose track of which header block belongs to which request.
 func TestFramingCheckCannotBeSidestepped(t *testing.T) {
+	t.Parallel()
 	be, hits := countingBackend(t)
 	p := startProxy(t, fmt.Sprintf("[routes]\n\"/api\" = %q\n", be.URL))
 	host := "Host: " + p.Addr + "\r\n"

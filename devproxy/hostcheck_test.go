@@ -29,6 +29,7 @@ func countingBackend(t *testing.T) (*httptest.Server, *atomic.Int64) {
 // TestHostCheckRefusesRebinding: a page on attacker.example whose DNS now
 // answers 127.0.0.1 sends Host: attacker.example; devproxy must refuse it.
 func TestHostCheckRefusesRebinding(t *testing.T) {
+	t.Parallel()
 	be, hits := countingBackend(t)
 	p := startProxy(t, fmt.Sprintf("listen = \"localhost:3000\"\nallowed_hosts = [\"myapp.test\", \".corp.test\"]\n[routes]\n\"/api\" = %q\n", be.URL))
 	tests := []struct {
@@ -79,6 +80,7 @@ func TestHostCheckRefusesRebinding(t *testing.T) {
 }
 
 func TestHostCheckCoversStatusPageAndWebSockets(t *testing.T) {
+	t.Parallel()
 	be, _ := countingBackend(t)
 	p := startProxy(t, fmt.Sprintf("[routes]\n\"/api\" = %q\n", be.URL))
 	for _, path := range []string{"/__devproxy/status.json", "/api/ws"} {
@@ -100,6 +102,7 @@ func TestHostCheckCoversStatusPageAndWebSockets(t *testing.T) {
 }
 
 func TestAllowedHostsStarDisablesCheckWithWarning(t *testing.T) {
+	t.Parallel()
 	cfg, err := config.Parse("t.toml", []byte("allowed_hosts = [\"*\"]\n[routes]\n\"/a\" = \"http://localhost:1\"\n"), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -116,6 +119,7 @@ func TestAllowedHostsStarDisablesCheckWithWarning(t *testing.T) {
 // TestNotAnOpenProxy: absolute-form targets and CONNECT are refused and the
 // named host is never contacted, even when it is a live loopback server.
 func TestNotAnOpenProxy(t *testing.T) {
+	t.Parallel()
 	be, hits := countingBackend(t)
 	victim, victimHits := countingBackend(t)
 	victimLn := strings.TrimPrefix(victim.URL, "http://")

@@ -7,6 +7,7 @@ import (
 )
 
 func TestListenPortInUseNamesTheKey(t *testing.T) {
+	t.Parallel()
 	lns, err := Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -19,6 +20,7 @@ func TestListenPortInUseNamesTheKey(t *testing.T) {
 }
 
 func TestListenLocalhostBindsBothFamilies(t *testing.T) {
+	t.Parallel()
 	lns, err := Listen("localhost:0")
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 )
 
 func TestPublicPath(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		rt     *route
@@ -49,6 +50,7 @@ func TestPublicPath(t *testing.T) {
 }
 
 func TestRewriteLocation(t *testing.T) {
+	t.Parallel()
 	const origin = "http://localhost:3000"
 	stripped := rewriteTestRoute(t, "/api", "http://127.0.0.1:8080", true)
 	plain := rewriteTestRoute(t, "/api", "http://127.0.0.1:8080", false)
@@ -115,6 +117,7 @@ func TestRewriteLocation(t *testing.T) {
 }
 
 func TestRewriteRefresh(t *testing.T) {
+	t.Parallel()
 	const origin = "http://localhost:3000"
 	rt := rewriteTestRoute(t, "/api", "http://127.0.0.1:8080", true)
 	tests := []struct {
@@ -151,6 +154,7 @@ func TestRewriteRefresh(t *testing.T) {
 // keeps a following client on devproxy's origin; devproxy itself never
 // follows the redirect.
 func TestRedirectThroughProxy(t *testing.T) {
+	t.Parallel()
 	var hits atomic.Int32
 	var backendURL string
 	backend := newRewriteBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

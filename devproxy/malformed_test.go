@@ -18,6 +18,7 @@ import (
 // TestMalformedRequestsRefused: smuggling attempts and broken requests are
 // refused by the server before anything reaches a backend.
 func TestMalformedRequestsRefused(t *testing.T) {
+	t.Parallel()
 	be, hits := countingBackend(t)
 	p := startProxy(t, fmt.Sprintf("[routes]\n\"/api\" = %q\n", be.URL))
 	host := "Host: " + p.Addr + "\r\n"
@@ -56,6 +57,7 @@ func TestMalformedRequestsRefused(t *testing.T) {
 // connection is closed, so bytes meant as a hidden second request are
 // never parsed as one.
 func TestSmuggledSecondRequestNotForwarded(t *testing.T) {
+	t.Parallel()
 	be, hits := countingBackend(t)
 	p := startProxy(t, fmt.Sprintf("[routes]\n\"/api\" = %q\n", be.URL))
 	conn, err := net.Dial("tcp", p.Addr)
@@ -87,6 +89,7 @@ func TestSmuggledSecondRequestNotForwarded(t *testing.T) {
 // TestSlowlorisIsCut: a client trickling its headers is disconnected after
 // the header timeout while other clients are served normally.
 func TestSlowlorisIsCut(t *testing.T) {
+	t.Parallel()
 	be, _ := countingBackend(t)
 	cfg, err := config.Parse("t.toml", fmt.Appendf(nil, "[routes]\n\"/api\" = %q\n", be.URL), nil)
 	if err != nil {

@@ -47,7 +47,7 @@ func (s *Server) Watch(ctx context.Context, path string) error {
 	rl := &reloader{s: s, path: path}
 	rl.reload()
 	isConfig := func(ev fsnotify.Event) bool { return ev.Name == abs }
-	debounce(ctx, w.Events, w.Errors, isConfig, reloadDebounce, rl.reload, s.warnWatchError)
+	debounce(ctx, w.Events, w.Errors, isConfig, s.debounce, rl.reload, s.warnWatchError)
 	return nil
 }
 

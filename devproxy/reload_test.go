@@ -50,6 +50,13 @@ type reloadHarness struct {
 
 func startReloadHarness(t testing.TB, initial func(h *reloadHarness) string) *reloadHarness {
 	t.Helper()
+	return startReloadHarnessDebounced(t, reloadDebounce, initial)
+}
+
+// startReloadHarnessDebounced is startReloadHarness with the Server's
+// debounce set to d.
+func startReloadHarnessDebounced(t testing.TB, d time.Duration, initial func(h *reloadHarness) string) *reloadHarness {
+	t.Helper()
 	h := &reloadHarness{t: t, reloads: make(chan error, 16), backend: map[string]string{}}
 	for _, name := range []string{"A", "B"} {
 		be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -78,6 +85,7 @@ func startReloadHarness(t testing.TB, initial func(h *reloadHarness) string) *re
 		cancel()
 		t.Fatalf("New: %v", err)
 	}
+	h.srv.debounce = d
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		cancel()
@@ -237,6 +245,7 @@ func saveDeleteRecreate(path, content string) error {
 }
 
 func TestReloadOncePerSave(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		save func(path, content string) error
@@ -248,6 +257,7 @@ func TestReloadOncePerSave(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			h := startReloadHarness(t, func(h *reloadHarness) string { return h.routeConfig("A", "1") })
 			h.expectAPI("A 1")
 			for i, name := range []string{"B", "A"} { // twice: the watch survives the first save
@@ -266,6 +276,7 @@ func TestReloadOncePerSave(t *testing.T) {
 }
 
 func TestReloadRejectsInvalidConfig(t *testing.T) {
+	t.Parallel()
 	h := startReloadHarness(t, func(h *reloadHarness) string { return h.routeConfig("A", "1") })
 	good := h.routeConfig("A", "1")
 
@@ -323,6 +334,7 @@ func TestReloadRejectsInvalidConfig(t *testing.T) {
 }
 
 func TestReloadSurvivesRemovedConfig(t *testing.T) {
+	t.Parallel()
 	h := startReloadHarness(t, func(h *reloadHarness) string { return h.routeConfig("A", "1") })
 	if err := os.Remove(h.path); err != nil {
 		t.Fatal(err)
@@ -360,6 +372,7 @@ func TestReloadReexpandsEnv(t *testing.T) {
 }
 
 func TestReloadKeepsListenAddress(t *testing.T) {
+	t.Parallel()
 	h := startReloadHarness(t, func(h *reloadHarness) string { return h.routeConfig("A", "1") })
 	running := h.srv.Config().Listen
 	if err := saveRenameOver(h.path, padConfig("listen = \"localhost:1\"\n"+h.routeText("B", "2"))); err != nil {
@@ -376,14 +389,19 @@ func TestReloadKeepsListenAddress(t *testing.T) {
 
 // TestReloadUnderLoad rewrites the config 200 times while clients send
 // requests: none may fail, and each must be answered by one whole table
-// (the backend's name matches the X-Gen header the same table set).
+// (the backend's name matches the X-Gen header the same table set). The
+// debounce is shortened to 5 ms: the test is about swapping tables under
+// load, 200 times, not about waiting 200 debounce periods (a rename is one
+// event, so one reload per save still holds; TestReloadOncePerSave checks
+// the real debounce).
 func TestReloadUnderLoad(t *testing.T) {
+	t.Parallel()
 	const (
 		saves   = 200
 		clients = 4
 		maxReqs = 100_000 // per client; a bound in case stop is never closed
 	)
-	h := startReloadHarness(t, func(h *reloadHarness) string { return h.routeConfig("A", "A") })
+	h := startReloadHarnessDebounced(t, 5*time.Millisecond, func(h *reloadHarness) string { return h.routeConfig("A", "A") })
 	stop := make(chan struct{})
 	var (
 		wg       sync.WaitGroup
@@ -473,6 +491,7 @@ func BenchmarkReloadLatency(b *testing.B) {
 // TestDebounce drives the debounce loop with synthetic events on a fake
 // clock, so bursts and quiet periods are exact.
 func TestDebounce(t *testing.T) {
+	t.Parallel()
 	const cfg = "/p/devproxy.toml"
 	ev := func(name string, op fsnotify.Op) fsnotify.Event { return fsnotify.Event{Name: name, Op: op} }
 	type step struct {
@@ -558,6 +577,7 @@ func TestDebounce(t *testing.T) {
 // TestDebounceOverflowAndStop: an event queue overflow triggers a reload
 // (a save may have been lost) and cancelling ctx ends the loop.
 func TestDebounceOverflowAndStop(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		errs := make(chan error)

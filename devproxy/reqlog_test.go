@@ -17,6 +17,7 @@ import (
 )
 
 func TestOneLogLinePerRequest(t *testing.T) {
+	t.Parallel()
 	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusCreated)
 		io.WriteString(w, "made")
@@ -63,6 +64,7 @@ func TestOneLogLinePerRequest(t *testing.T) {
 // TestShutdownLetsInFlightRequestsFinish: Ctrl-C stops accepting but a
 // request already being served completes.
 func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
+	t.Parallel()
 	entered, release := make(chan struct{}), make(chan struct{})
 	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(entered)

@@ -18,6 +18,7 @@ func newRewriteBackend(t *testing.T, h http.Handler) *httptest.Server {
 }
 
 func TestIsSecureContext(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		host string
 		want bool
@@ -40,6 +41,7 @@ func TestIsSecureContext(t *testing.T) {
 }
 
 func TestOnceLogIsBounded(t *testing.T) {
+	t.Parallel()
 	var o onceLog
 	if !o.first("a") || o.first("a") {
 		t.Fatal("first(a) twice: want true then false")

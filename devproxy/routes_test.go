@@ -23,6 +23,7 @@ func newTestServer(t testing.TB, text string) *Server {
 }
 
 func TestMatchLongestPrefixOnSegments(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, `
 [routes]
 "/api" = "http://localhost:1"
@@ -63,6 +64,7 @@ func TestMatchLongestPrefixOnSegments(t *testing.T) {
 }
 
 func TestMatchRootRoute(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, `
 [routes]
 "/" = "http://localhost:1"
@@ -77,6 +79,7 @@ func TestMatchRootRoute(t *testing.T) {
 }
 
 func TestUpstreamPath(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, route, path, rawPath, want, wantRaw string
 	}{
@@ -108,6 +111,7 @@ func TestUpstreamPath(t *testing.T) {
 }
 
 func TestPublicPathInvertsUpstreamPath(t *testing.T) {
+	t.Parallel()
 	for _, route := range []string{
 		`target = "http://h"`,
 		`target = "http://h"` + "\nstrip_prefix = true",

@@ -73,6 +73,7 @@ type Server struct {
 	onReload          func(error)
 	warnings          func(*config.Config) []*config.Error
 	upgrades          upgradeTracker // relayed WebSockets, closed at shutdown, kept across reloads
+	debounce          time.Duration  // reloadDebounce; tests that save hundreds of times shorten it
 
 	mu        sync.Mutex
 	configErr error // the last rejected config, shown on the status page
@@ -92,7 +93,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{log: log, assets: opts.Assets, pages: pg, version: opts.Version, health: &health{}, feed: newFeed(), probe: newProber(), started: time.Now(),
-		onReload: opts.OnReload, warnings: opts.Warnings}
+		onReload: opts.OnReload, warnings: opts.Warnings, debounce: reloadDebounce}
 	s.addWarnings(opts.Config)
 	s.transports = newTransports(s.health, log)
 	s.readHeaderTimeout = cmp.Or(opts.ReadHeaderTimeout, readHeaderTimeout)

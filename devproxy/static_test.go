@@ -69,6 +69,7 @@ func rawGet(t *testing.T, addr, target string, headers ...string) (status int, b
 }
 
 func TestStaticServesBuild(t *testing.T) {
+	t.Parallel()
 	p := startProxy(t, fmt.Sprintf("[frontend]\nstatic = %q\n", staticSite(t)))
 	tests := []struct {
 		path       string
@@ -112,6 +113,7 @@ func TestStaticServesBuild(t *testing.T) {
 }
 
 func TestStaticRefusesEscapesAndHiddenFiles(t *testing.T) {
+	t.Parallel()
 	p := startProxy(t, fmt.Sprintf("[frontend]\nstatic = %q\nspa = false\n", staticSite(t)))
 	for _, target := range []string{
 		"/../secret.txt",
@@ -140,6 +142,7 @@ func TestStaticRefusesEscapesAndHiddenFiles(t *testing.T) {
 }
 
 func TestStaticConditionalAndRange(t *testing.T) {
+	t.Parallel()
 	p := startProxy(t, fmt.Sprintf("[frontend]\nstatic = %q\n", staticSite(t)))
 	res, err := http.Get(p.URL + "/assets/app.js")
 	if err != nil {
@@ -188,6 +191,7 @@ func TestStaticConditionalAndRange(t *testing.T) {
 }
 
 func TestStaticETagChangesOnRebuild(t *testing.T) {
+	t.Parallel()
 	root := staticSite(t)
 	p := startProxy(t, fmt.Sprintf("[frontend]\nstatic = %q\n", root))
 	etag := func() string {
@@ -208,6 +212,7 @@ func TestStaticETagChangesOnRebuild(t *testing.T) {
 }
 
 func TestStaticDirectoryRedirectKeepsQuery(t *testing.T) {
+	t.Parallel()
 	p := startProxy(t, fmt.Sprintf("[frontend]\nstatic = %q\n", staticSite(t)))
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	res, err := client.Get(p.URL + "/docs?x=1")

@@ -15,6 +15,7 @@ import (
 )
 
 func TestStatusJSONReportsHealth(t *testing.T) {
+	t.Parallel()
 	backend := echoBackend(t)
 	dead := testkit.FreeAddr(t)
 	p := startProxy(t, fmt.Sprintf(`
@@ -51,6 +52,7 @@ dev_server = "http://%s"
 }
 
 func TestStatusPageAndScriptServed(t *testing.T) {
+	t.Parallel()
 	p := startProxy(t, "[routes]\n\"/api\" = \"http://127.0.0.1:1\"\n")
 	for _, tt := range []struct {
 		name, path, ctype string
@@ -73,6 +75,7 @@ func TestStatusPageAndScriptServed(t *testing.T) {
 }
 
 func TestStatusJSONListsProcesses(t *testing.T) {
+	t.Parallel()
 	addr := testkit.FreeAddr(t)
 	sv := startReadyAndFailedProcesses(t, "web", addr, "api", "exit 3")
 

@@ -8,6 +8,7 @@ import (
 )
 
 func TestAcceptEncodingPassesThrough(t *testing.T) {
+	t.Parallel()
 	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "accept-encoding="+r.Header.Get("Accept-Encoding"))
 	}))

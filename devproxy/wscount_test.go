@@ -35,6 +35,7 @@ func wsFrame(fin bool, opcode byte, masked bool, payload []byte) []byte {
 }
 
 func TestFrameCounter(t *testing.T) {
+	t.Parallel()
 	var stream []byte
 	stream = append(stream, wsFrame(true, 1, true, []byte("hello"))...)                  // 1 message
 	stream = append(stream, wsFrame(false, 2, true, make([]byte, 300))...)               // fragment…
