@@ -46,6 +46,23 @@ func TestConfigErrorsGolden(t *testing.T) {
 	}
 }
 
+// TestREADMEShowsRealErrors: the errors README shows are what devproxy
+// prints for testdata/config/readme.toml.
+func TestREADMEShowsRealErrors(t *testing.T) {
+	golden, err := os.ReadFile("testdata/config/readme.golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.ReplaceAll(string(golden), "testdata/config/readme.toml", DefaultFile)
+	if !strings.Contains(string(readme), want) {
+		t.Errorf("README's config error example is not what devproxy prints; want:\n%s", want)
+	}
+}
+
 // TestFixLinesAreDropInReplacements pastes each fix: line of every golden
 // case over the line its error points at, and parses the result: it must
 // be valid TOML, the error must be gone, and no new error may appear.
