@@ -24,6 +24,20 @@ func runCLI(t *testing.T, dir string, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
+// serveInBackground runs the command line with args (serve, usually) until
+// the test ends, and returns its stdout and stderr as they grow.
+func serveInBackground(t *testing.T, args ...string) (out, errOut *testkit.Buffer) {
+	t.Helper()
+	out, errOut = testkit.NewBuffer(), testkit.NewBuffer()
+	ctx, cancel := context.WithCancel(context.Background())
+	exited := make(chan int, 1)
+	go func() { // exits when the test ends and cancels ctx
+		exited <- Main(ctx, args, Options{Stdout: out, Stderr: errOut, Assets: os.DirFS("../../static")})
+	}()
+	t.Cleanup(func() { cancel(); <-exited })
+	return out, errOut
+}
+
 // staticDir is the absolute path of static/; call it before t.Chdir.
 func staticDir(t *testing.T) string {
 	t.Helper()

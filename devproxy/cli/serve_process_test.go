@@ -121,13 +121,7 @@ name = "api"
 command = "%s=%s exec %s"
 ready = %s
 `, port, testkit.HelperOnceEnv, addr, shellQuote(os.Args[0]), port))
-	out, errOut := testkit.NewBuffer(), testkit.NewBuffer()
-	ctx, cancel := context.WithCancel(context.Background())
-	exited := make(chan int, 1)
-	go func() { // exits when ctx is cancelled
-		exited <- Main(ctx, []string{"--config", path}, Options{Stdout: out, Stderr: errOut, Assets: os.DirFS("../../static")})
-	}()
-	defer func() { cancel(); <-exited }()
+	out, _ := serveInBackground(t, "--config", path)
 	m := out.WaitFor(t, regexp.MustCompile(`→  (http://127\.0\.0\.1:\d+/)`))
 	out.WaitFor(t, regexp.MustCompile(`process ready name=api`))
 	client := &http.Client{Timeout: 10 * time.Second} // far below retry: a held request would time out

@@ -102,13 +102,7 @@ func TestServeWarnsOnceAndLogsWithoutEscapes(t *testing.T) {
 		}
 	}
 	save(base)
-	out, errOut := testkit.NewBuffer(), testkit.NewBuffer()
-	ctx, cancel := context.WithCancel(context.Background())
-	exited := make(chan int, 1)
-	go func() { // exits when ctx is cancelled
-		exited <- Main(ctx, []string{"--config", path}, Options{Stdout: out, Stderr: errOut, Assets: os.DirFS("../../static")})
-	}()
-	defer func() { cancel(); <-exited }()
+	out, _ := serveInBackground(t, "--config", path)
 	out.WaitFor(t, regexp.MustCompile(`watching config for changes`))
 
 	// A reload that keeps both warnings logs its change, not the warnings.
