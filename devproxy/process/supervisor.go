@@ -174,10 +174,12 @@ func (sv *Supervisor) start(p config.Process, lines *lineWriter, prefix string, 
 		if stopping {
 			return
 		}
-		sv.log.Warn("process exited; devproxy keeps running and will not restart it", "name", p.Name, "exit", exitStatus(err))
+		// The proxy hears it first: once the log says so, a request for the
+		// command's port fails at once instead of waiting for a restart.
 		if f := sv.onExit.Load(); f != nil && p.Ready != "" {
 			(*f)(web.DialAddr(p.Ready))
 		}
+		sv.log.Warn("process exited; devproxy keeps running and will not restart it", "name", p.Name, "exit", exitStatus(err))
 	}()
 	if p.Ready != "" {
 		go sv.waitReady(pr) // exits when the process is ready or has exited
