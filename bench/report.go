@@ -68,7 +68,11 @@ func median(runs []map[string]measurements) map[string]measurements {
 
 // printTable writes the table with devproxy/direct and devproxy/plain ratios.
 func printTable(w io.Writer, m map[string]measurements, runs int) {
-	fmt.Fprintf(w, "\n%-44s %11s %11s %11s %10s %10s\n", fmt.Sprintf("median of %d run(s)", runs), "direct", "plain", "devproxy", "dp/direct", "dp/plain")
+	title := fmt.Sprintf("median of %d runs", runs)
+	if runs == 1 {
+		title = "one run"
+	}
+	fmt.Fprintf(w, "\n%-44s %11s %11s %11s %10s %10s\n", title, "direct", "plain", "devproxy", "dp/direct", "dp/plain")
 	fmt.Fprintln(w, strings.Repeat("-", 44+4*12+11))
 	cell := func(name string, r row) (float64, string) {
 		v, ok := m[name][r.key]
