@@ -9,13 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devproxy/devproxy/devproxy/process"
 	"github.com/devproxy/devproxy/internal/testkit"
 )
 
 func TestOpenBrowserUsesXdgOpen(t *testing.T) {
 	dir := t.TempDir()
 	got := filepath.Join(dir, "opened")
-	script := "#!/bin/sh\nprintf '%s' \"$1\" > " + shellQuote(got) + "\n" // builtins only: PATH holds nothing else
+	script := "#!/bin/sh\nprintf '%s' \"$1\" > " + process.CommandLine([]string{got}) + "\n" // builtins only: PATH holds nothing else
 	if err := os.WriteFile(filepath.Join(dir, "xdg-open"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"strings"
 
 	"github.com/devproxy/devproxy/devproxy"
 	"github.com/devproxy/devproxy/devproxy/config"
@@ -139,7 +138,7 @@ func printBanner(w io.Writer, cfg *config.Config, lns []net.Listener) {
 }
 
 // commandAfterDashes returns the command given after "--" as one shell
-// line, quoting each word so sh -c runs exactly what was typed.
+// line, quoting each word so the shell runs exactly what was typed.
 func commandAfterDashes(c Options, args, rest []string) (string, bool) {
 	if len(rest) == 0 {
 		return "", true
@@ -149,17 +148,5 @@ func commandAfterDashes(c Options, args, rest []string) (string, bool) {
 		fmt.Fprintf(c.Stderr, "devproxy: unexpected argument %q; to start a dev server with devproxy, put it after --: devproxy -- npm run dev\n", rest[0])
 		return "", false
 	}
-	words := make([]string, len(rest))
-	for i, w := range rest {
-		words[i] = shellQuote(w)
-	}
-	return strings.Join(words, " "), true
-}
-
-// shellQuote leaves plain words alone and single-quotes the rest.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return process.CommandLine(rest), true
 }

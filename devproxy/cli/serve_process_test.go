@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/process"
 	"github.com/devproxy/devproxy/internal/testkit"
 )
 
@@ -120,7 +121,7 @@ retry = "1h"
 name = "api"
 command = "%s=%s exec %s"
 ready = %s
-`, port, testkit.HelperOnceEnv, addr, shellQuote(os.Args[0]), port))
+`, port, testkit.HelperOnceEnv, addr, process.CommandLine([]string{os.Args[0]}), port))
 	out, _ := serveInBackground(t, "--config", path)
 	m := out.WaitFor(t, regexp.MustCompile(`→  (http://127\.0\.0\.1:\d+/)`))
 	out.WaitFor(t, regexp.MustCompile(`process ready name=api`))

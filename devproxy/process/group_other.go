@@ -1,4 +1,4 @@
-//go:build !unix
+//go:build !unix && !windows
 
 package process
 
@@ -7,8 +7,8 @@ import (
 	"os/exec"
 )
 
-// Without process groups (Windows), only the command itself is stopped,
-// and at once: there is no SIGTERM to send.
+// Without process groups (plan9, wasm), only the command itself is
+// stopped, and at once: there is no SIGTERM to send.
 const (
 	sigTerm = 1
 	sigKill = 2
@@ -16,7 +16,10 @@ const (
 
 func setProcessGroup(*exec.Cmd) {}
 
-// shellCommand runs command with sh -c (from Git for Windows or MSYS).
+// joinGroup has no group to join here.
+func joinGroup(*exec.Cmd) error { return nil }
+
+// shellCommand runs command with sh -c.
 func shellCommand(command string) *exec.Cmd { return exec.Command("sh", "-c", command) }
 
 // Without fd passing there is no watchdog: Stop is the only way down.

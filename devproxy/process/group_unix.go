@@ -24,6 +24,9 @@ func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 }
 
+// joinGroup has nothing to do: the group exists from the fork on.
+func joinGroup(*exec.Cmd) error { return nil }
+
 // signalGroup signals every process in the group led by pid.
 func signalGroup(_ *exec.Cmd, pid int, sig syscall.Signal) {
 	_ = syscall.Kill(-pid, sig)

@@ -148,6 +148,12 @@ func (sv *Supervisor) start(p config.Process, lines *lineWriter, prefix string, 
 		return nil, err
 	}
 	w.Close() // the children hold their own copies
+	// Windows: into its job object before it runs (elsewhere a no-op).
+	if err := joinGroup(cmd); err != nil {
+		_ = cmd.Wait() // joinGroup has killed it
+		r.Close()
+		return nil, err
+	}
 	// Before anything can reap the command: the watchdog joins its process
 	// group, which exists as long as the leader is not reaped.
 	lifeline, err := startWatchdog(watchdog, cmd.Process.Pid)
@@ -196,7 +202,7 @@ func exitStatus(err error) string {
 	if errors.As(err, &ee) {
 		// The shell in front of the command reports a command killed by
 		// signal N as exit status 128+N; say which signal.
-		if code := ee.ExitCode(); code > 128 && code < 128+32 {
+		if code := ee.ExitCode(); shellReportsSignals && code > 128 && code < 128+32 {
 			return fmt.Sprintf("%s (killed by %s)", ee.ProcessState, syscall.Signal(code-128))
 		}
 		return ee.ProcessState.String()
