@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/devproxy/devproxy/devproxy/cli"
 )
@@ -17,12 +18,21 @@ import (
 //go:embed static
 var assets embed.FS
 
+// duplicateSignal is how long after the first Ctrl-C another one is taken
+// for a copy of it; a person pressing Ctrl-C again takes longer.
+const duplicateSignal = 500 * time.Millisecond
+
 func main() {
+	// On Windows, os.Interrupt is Ctrl-C or Ctrl-Break in the console and
+	// SIGTERM is the console closing, logging off or shutting down: Go's
+	// runtime turns the console control events into these (runtime/os_windows.go, ctrlHandler).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// After the first Ctrl-C devproxy shuts down gracefully; unregistering
-	// lets a second one end it at once.
-	context.AfterFunc(ctx, stop)
+	// lets a second one end it at once. Not one within duplicateSignal,
+	// though: that is the same keypress forwarded by a wrapper that got it
+	// too (the npm package's launcher, concurrently, turbo).
+	context.AfterFunc(ctx, func() { time.AfterFunc(duplicateSignal, stop) })
 	static, err := fs.Sub(assets, "static")
 	if err != nil {
 		panic(err) // the embed directive guarantees the directory
