@@ -97,22 +97,31 @@ func TestLauncherCtrlCInATerminal(t *testing.T) {
 	testkit.WaitPortFree(t, addr)
 }
 
-// TestLauncherForwardsSIGTERM: a signal sent to the launcher alone (a
-// process manager, kill) reaches devproxy, which stops, and the launcher
-// exits with devproxy's status.
-func TestLauncherForwardsSIGTERM(t *testing.T) {
+// TestLauncherForwardsSignals: a signal sent to the launcher alone (a
+// process manager, kill) reaches devproxy, and the launcher ends as
+// devproxy does: SIGTERM stops it gracefully (exit 0); SIGHUP, which it
+// does not handle, kills it, and the launcher dies of it too.
+func TestLauncherForwardsSignals(t *testing.T) {
 	t.Parallel()
 	launcher := installedLauncher(t)
-	r := startGroup(t, npmCommand(t.TempDir(), launcher, "demo", "--listen", "127.0.0.1:0"))
-	addr := r.listening(t)
-	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			r := startGroup(t, npmCommand(t.TempDir(), launcher, "demo", "--listen", "127.0.0.1:0"))
+			addr := r.listening(t)
+			if err := r.cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			ws := r.wait(t).Sys().(syscall.WaitStatus)
+			if sig == syscall.SIGTERM && !(ws.Exited() && ws.ExitStatus() == 0 && strings.Contains(r.out.String(), "stopping: finishing requests in flight")) {
+				t.Errorf("after SIGTERM to the launcher: %v, want devproxy stopping and exit 0; output:\n%s", r.cmd.ProcessState, r.out)
+			}
+			if sig == syscall.SIGHUP && !(ws.Signaled() && ws.Signal() == syscall.SIGHUP) {
+				t.Errorf("after SIGHUP to the launcher: %v, want death by SIGHUP; output:\n%s", r.cmd.ProcessState, r.out)
+			}
+			testkit.WaitPortFree(t, addr)
+		})
 	}
-	r.out.WaitFor(t, regexp.MustCompile(`stopping: finishing requests in flight`))
-	if st := r.wait(t); st.ExitCode() != 0 {
-		t.Errorf("after SIGTERM to the launcher: %s, want exit 0; output:\n%s", st, r.out)
-	}
-	testkit.WaitPortFree(t, addr)
 }
 
 // TestLauncherDiesOfDevproxysSignal: when devproxy is killed, the launcher
