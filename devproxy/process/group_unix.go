@@ -58,7 +58,7 @@ func isPlainCommand(command string) bool {
 	if first == "" || strings.Contains(first, "=") || slices.Contains(shellBuiltins, first) {
 		return false
 	}
-	return strings.Trim(command, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-./:=@%+,") == ""
+	return plainWord(command, " %,")
 }
 
 // shellBuiltins are the POSIX shell's keywords and the builtins that exist
