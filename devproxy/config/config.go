@@ -26,9 +26,16 @@ const (
 type Config struct {
 	// File is the path the config was read from ("" for a built-in config).
 	File string
-	// Listen is the address to serve on. "localhost:PORT" binds both
-	// 127.0.0.1 and [::1].
+	// Listen is the host:port to serve on, without the scheme the file may
+	// give it. "localhost:PORT" binds both 127.0.0.1 and [::1].
 	Listen string
+	// HTTPS is set when listen has the https:// scheme: devproxy serves TLS
+	// (HTTP/2 and HTTP/1.1) on that port, and answers plain-HTTP requests
+	// there with a redirect to https.
+	HTTPS bool
+	// TLS is the [tls] table: a certificate of the user's own (mkcert's,
+	// say). If nil, an https listen uses devproxy's local CA.
+	TLS *TLS
 	// AllowRemote permits a Listen address that is not loopback.
 	AllowRemote bool
 	// AllowedOrigins are extra browser origins allowed to open WebSockets
@@ -60,7 +67,8 @@ type Config struct {
 // Overrides are settings given on the command line instead of in the file.
 // The zero value overrides nothing.
 type Overrides struct {
-	// Listen replaces listen (serve --listen).
+	// Listen replaces listen (serve --listen); an https:// scheme turns
+	// TLS on, an http:// scheme or none turns it off.
 	Listen string
 	// DevCommand replaces [frontend] command (devproxy -- CMD).
 	DevCommand string
@@ -71,12 +79,21 @@ type Overrides struct {
 // CheckListenAddr first.
 func (c *Config) Override(o Overrides) {
 	if o.Listen != "" {
-		c.Listen = o.Listen
+		if hostport, https, problem, _ := ParseListen(o.Listen); problem == "" {
+			c.Listen, c.HTTPS = hostport, https
+		}
 	}
 	if o.DevCommand != "" {
 		c.Frontend.Command = o.DevCommand
 	}
 	c.Overrides = o
+}
+
+// TLS names a certificate and key of the user's own, as absolute paths;
+// both were readable, matched and were in date when the config was read.
+type TLS struct {
+	Cert string
+	Key  string
 }
 
 // Frontend is what serves every path that no route matches.

@@ -23,9 +23,14 @@ type RestartKey struct {
 func KeepRunning(running, saved *Config) []RestartKey {
 	saved.Override(running.Overrides)
 	var keys []RestartKey
-	if saved.Listen != running.Listen {
-		keys = append(keys, RestartKey{"listen", running.Listen, saved.Listen})
-		saved.Listen = running.Listen
+	if saved.ListenURL() != running.ListenURL() {
+		keys = append(keys, RestartKey{"listen", running.ListenURL(), saved.ListenURL()})
+		saved.Listen, saved.HTTPS = running.Listen, running.HTTPS
+	}
+	// The listeners' certificate is loaded once, at start.
+	if tlsFiles(saved.TLS) != tlsFiles(running.TLS) {
+		keys = append(keys, RestartKey{"tls", tlsFiles(running.TLS), tlsFiles(saved.TLS)})
+		saved.TLS = running.TLS
 	}
 	if saved.AllowRemote != running.AllowRemote {
 		keys = append(keys, RestartKey{"allow_remote", fmt.Sprint(running.AllowRemote), fmt.Sprint(saved.AllowRemote)})
@@ -41,6 +46,14 @@ func KeepRunning(running, saved *Config) []RestartKey {
 		saved.Processes = running.Processes
 	}
 	return keys
+}
+
+// tlsFiles describes a [tls] table for a restart message.
+func tlsFiles(t *TLS) string {
+	if t == nil {
+		return "devproxy's local CA"
+	}
+	return t.Cert + " + " + t.Key
 }
 
 // Diff is what a reload changed, one line per change, in the form

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,7 +15,7 @@ import (
 
 // The keys each table accepts; anything else is an error with a suggestion.
 var (
-	topKeys      = []string{"listen", "allow_remote", "allowed_origins", "allowed_hosts", "retry", "timeout", "frontend", "routes", "process"}
+	topKeys      = []string{"listen", "allow_remote", "tls", "allowed_origins", "allowed_hosts", "retry", "timeout", "frontend", "routes", "process"}
 	frontendKeys = []string{"dev_server", "static", "spa", "dotfiles", "command"}
 	routeKeys    = []string{"target", "strip_prefix", "change_origin", "rewrite", "headers", "insecure", "timeout", "retry", "allowed_origins", "cookies", "redirects", "cors"}
 	rewriteKeys  = []string{"from", "to"}
@@ -238,11 +237,11 @@ func (cr *configReader) read(raw map[string]any) *Config {
 	cr.checkKeys(raw, nil, topKeys)
 
 	cfg.Listen = defaultListen
-	if s, ok := cr.str(raw, nil, "listen"); ok {
-		cfg.Listen = s
-	}
 	cfg.AllowRemote = cr.boolean(raw, nil, "allow_remote", false)
-	cr.checkListen(cfg)
+	if s, ok := cr.str(raw, nil, "listen"); ok {
+		cr.readListen(cfg, s)
+	}
+	cr.readTLS(raw, cfg)
 	cfg.AllowedOrigins = cr.origins(raw, nil, "allowed_origins")
 	cfg.AllowedHosts = cr.hosts(raw, nil, "allowed_hosts")
 	cfg.Retry = cr.duration(raw, nil, "retry", defaultRetry)
@@ -267,44 +266,6 @@ func (cr *configReader) read(raw map[string]any) *Config {
 			"a [frontend] with dev_server or static, and/or routes", fix)
 	}
 	return cfg
-}
-
-func (cr *configReader) checkListen(cfg *Config) {
-	path := []string{"listen"}
-	host, port, err := net.SplitHostPort(cfg.Listen)
-	if err != nil {
-		cr.failValue(path, fmt.Sprintf("listen %q is not host:port", cfg.Listen), "an address such as \"localhost:3000\"", cr.fixValue(path, `"localhost:3000"`))
-		return
-	}
-	if !web.IsPort(port) {
-		cr.failValue(path, fmt.Sprintf("listen %q: port %q is not a number from 0 to 65535", cfg.Listen, port), "", cr.fixValue(path, `"localhost:3000"`))
-		return
-	}
-	if web.IsLoopbackHost(host) || cfg.AllowRemote {
-		return
-	}
-	what := "host " + host
-	if host == "" {
-		what = "every network interface"
-	}
-	cr.failValue(path, fmt.Sprintf("listen %q binds %s, which other machines can reach", cfg.Listen, what),
-		"a loopback address (localhost, 127.0.0.1, [::1]), or allow_remote = true to expose your backends on purpose",
-		cr.fixValue(path, quote(net.JoinHostPort("localhost", port))))
-}
-
-// checkListenAddr is the listen check for an address given on the command
-// line; it returns what is wrong, or "".
-func CheckListenAddr(addr string, allowRemote bool) string {
-	host, port, err := net.SplitHostPort(addr)
-	switch {
-	case err != nil:
-		return fmt.Sprintf("%q is not host:port, e.g. localhost:3001", addr)
-	case !web.IsPort(port):
-		return fmt.Sprintf("%q: port %q is not a number from 0 to 65535", addr, port)
-	case !web.IsLoopbackHost(host) && !allowRemote:
-		return fmt.Sprintf("%q is not a loopback address; exposing your backends to the network needs allow_remote = true in the config", addr)
-	}
-	return ""
 }
 
 func (cr *configReader) readFrontend(fe map[string]any, out *Frontend) {
