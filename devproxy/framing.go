@@ -35,10 +35,13 @@ type framingConnKey struct{}
 
 // withFramingConn is http.Server.ConnContext: it lets handlers find their connection's scanner.
 func withFramingConn(ctx context.Context, c net.Conn) context.Context {
-	if fc, ok := c.(*framingConn); ok {
+	switch fc := c.(type) {
+	case *framingConn:
 		return context.WithValue(ctx, framingConnKey{}, fc)
+	case *tlsFramingConn:
+		return context.WithValue(ctx, framingConnKey{}, fc.framingConn)
 	}
-	return ctx
+	return ctx // HTTP/2 over TLS: no HTTP/1.1 framing to follow (tlslisten.go)
 }
 
 // framingConn scans the request framing of the bytes net/http reads.
@@ -47,6 +50,9 @@ type framingConn struct {
 	mu      sync.Mutex
 	scan    framingScanner
 	handled int // requests handed to handlers so far
+	// plainOnTLS marks a plain-HTTP connection to an https listener: its
+	// requests are redirected to https (tlslisten.go).
+	plainOnTLS bool
 }
 
 func (c *framingConn) Read(b []byte) (int, error) {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -47,12 +46,13 @@ func TestFramingScannerFlagsOnlyBadHeaderBlocks(t *testing.T) {
 // one connection, some chunked, none refused.
 func TestKeepAliveBodiesNotMistakenForHeaders(t *testing.T) {
 	t.Parallel()
+	overBothSchemes(t, testKeepAliveBodiesNotMistakenForHeaders)
+}
+
+func testKeepAliveBodiesNotMistakenForHeaders(t *testing.T, listen string) {
 	be := echoBackend(t)
-	p := startProxy(t, fmt.Sprintf("[routes]\n\"/api\" = %q\n", be.URL))
-	conn, err := net.Dial("tcp", p.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := startProxy(t, fmt.Sprintf("%s[routes]\n\"/api\" = %q\n", listen, be.URL))
+	conn := dialProxy(t, p)
 	defer conn.Close()
 	rd := bufio.NewReader(conn)
 	for i := range 50 {
@@ -79,8 +79,12 @@ func TestKeepAliveBodiesNotMistakenForHeaders(t *testing.T) {
 // lose track of which header block belongs to which request.
 func TestFramingCheckCannotBeSidestepped(t *testing.T) {
 	t.Parallel()
+	overBothSchemes(t, testFramingCheckCannotBeSidestepped)
+}
+
+func testFramingCheckCannotBeSidestepped(t *testing.T, listen string) {
 	be, hits := countingBackend(t)
-	p := startProxy(t, fmt.Sprintf("[routes]\n\"/api\" = %q\n", be.URL))
+	p := startProxy(t, fmt.Sprintf("%s[routes]\n\"/api\" = %q\n", listen, be.URL))
 	host := "Host: " + p.Addr + "\r\n"
 	smuggle := "POST /api/x HTTP/1.1\r\n" + host + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
 	for name, first := range map[string]string{
@@ -91,10 +95,7 @@ func TestFramingCheckCannotBeSidestepped(t *testing.T) {
 		"after HTTP/1.0 with chunked TE": "POST /api/z HTTP/1.0\r\n" + host + "Connection: keep-alive\r\nTransfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			conn, err := net.Dial("tcp", p.Addr)
-			if err != nil {
-				t.Fatal(err)
-			}
+			conn := dialProxy(t, p)
 			defer conn.Close()
 			rd := bufio.NewReader(conn)
 			io.WriteString(conn, first)

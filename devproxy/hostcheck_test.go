@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -131,7 +130,7 @@ func TestNotAnOpenProxy(t *testing.T) {
 		"OPTIONS * HTTP/1.1",
 	} {
 		t.Run(reqLine, func(t *testing.T) {
-			status := rawRequest(t, p.Addr, reqLine+"\r\nHost: "+p.Addr+"\r\nConnection: close\r\n\r\n")
+			status := rawRequest(t, p, reqLine+"\r\nHost: "+p.Addr+"\r\nConnection: close\r\n\r\n")
 			if status != http.StatusBadRequest {
 				t.Errorf("%q: status %d, want 400", reqLine, status)
 			}
@@ -144,12 +143,9 @@ func TestNotAnOpenProxy(t *testing.T) {
 
 // rawRequest writes raw bytes and returns the response status (0 when the
 // server closed the connection without one).
-func rawRequest(t *testing.T, addr, raw string) int {
+func rawRequest(t *testing.T, p *testProxy, raw string) int {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := dialProxy(t, p)
 	defer conn.Close()
 	if _, err := io.WriteString(conn, raw); err != nil {
 		t.Fatal(err)

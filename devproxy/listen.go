@@ -6,6 +6,8 @@ import (
 	"net"
 	"strings"
 	"syscall"
+
+	"github.com/devproxy/devproxy/devproxy/config"
 )
 
 // Listen opens the listeners for addr. "localhost:PORT" binds both
@@ -51,12 +53,17 @@ func listenError(addr, port string, err error) error {
 	return fmt.Errorf("listen = %q: %w", addr, err)
 }
 
-// URL returns the address to open in a browser for the listeners.
-func URL(listenAddr string, lns []net.Listener) string {
-	host, _, _ := net.SplitHostPort(listenAddr)
+// URL returns the address to open in a browser for cfg's listeners:
+// https:// for an https listen.
+func URL(cfg *config.Config, lns []net.Listener) string {
+	host, _, _ := net.SplitHostPort(cfg.Listen)
 	_, port, _ := net.SplitHostPort(lns[0].Addr().String())
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "localhost"
 	}
-	return "http://" + net.JoinHostPort(host, port) + "/"
+	scheme := "http://"
+	if cfg.HTTPS {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(host, port) + "/"
 }

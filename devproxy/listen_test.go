@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/devproxy/devproxy/devproxy/config"
 )
 
 func TestListenPortInUseNamesTheKey(t *testing.T) {
@@ -40,7 +42,11 @@ func TestListenLocalhostBindsBothFamilies(t *testing.T) {
 	if p4, p6 := got[0][strings.LastIndexByte(got[0], ':'):], got[1][strings.LastIndexByte(got[1], ':'):]; p4 != p6 {
 		t.Errorf("ports differ: %s vs %s", p4, p6)
 	}
-	if u := URL("localhost:0", lns); u != fmt.Sprintf("http://localhost%s/", got[0][strings.LastIndexByte(got[0], ':'):]) {
+	port := got[0][strings.LastIndexByte(got[0], ':'):]
+	if u := URL(&config.Config{Listen: "localhost:0"}, lns); u != fmt.Sprintf("http://localhost%s/", port) {
 		t.Errorf("URL = %q", u)
+	}
+	if u := URL(&config.Config{Listen: "localhost:0", HTTPS: true}, lns); u != fmt.Sprintf("https://localhost%s/", port) {
+		t.Errorf("URL of an https listen = %q", u)
 	}
 }

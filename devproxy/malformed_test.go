@@ -16,11 +16,16 @@ import (
 )
 
 // TestMalformedRequestsRefused: smuggling attempts and broken requests are
-// refused by the server before anything reaches a backend.
+// refused by the server before anything reaches a backend, over plain
+// HTTP/1.1 and over HTTP/1.1 in TLS.
 func TestMalformedRequestsRefused(t *testing.T) {
 	t.Parallel()
+	overBothSchemes(t, testMalformedRequestsRefused)
+}
+
+func testMalformedRequestsRefused(t *testing.T, listen string) {
 	be, hits := countingBackend(t)
-	p := startProxy(t, fmt.Sprintf("[routes]\n\"/api\" = %q\n", be.URL))
+	p := startProxy(t, fmt.Sprintf("%s[routes]\n\"/api\" = %q\n", listen, be.URL))
 	host := "Host: " + p.Addr + "\r\n"
 	tests := []struct {
 		name string
@@ -43,7 +48,7 @@ func TestMalformedRequestsRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := rawRequest(t, p.Addr, tt.raw); got != tt.want {
+			if got := rawRequest(t, p, tt.raw); got != tt.want {
 				t.Errorf("status %d, want %d", got, tt.want)
 			}
 		})
@@ -58,12 +63,13 @@ func TestMalformedRequestsRefused(t *testing.T) {
 // never parsed as one.
 func TestSmuggledSecondRequestNotForwarded(t *testing.T) {
 	t.Parallel()
+	overBothSchemes(t, testSmuggledSecondRequestNotForwarded)
+}
+
+func testSmuggledSecondRequestNotForwarded(t *testing.T, listen string) {
 	be, hits := countingBackend(t)
-	p := startProxy(t, fmt.Sprintf("[routes]\n\"/api\" = %q\n", be.URL))
-	conn, err := net.Dial("tcp", p.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := startProxy(t, fmt.Sprintf("%s[routes]\n\"/api\" = %q\n", listen, be.URL))
+	conn := dialProxy(t, p)
 	defer conn.Close()
 	smuggled := "GET /api/hidden HTTP/1.1\r\nHost: " + p.Addr + "\r\n\r\n"
 	fmt.Fprintf(conn, "POST /api/x HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n%s", p.Addr, 5, smuggled)

@@ -213,7 +213,7 @@ func (w *statusRecorder) Flush() {
 func (w *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err == nil {
-		if fc, ok := conn.(*framingConn); ok {
+		if fc, ok := conn.(interface{ stopScanning() }); ok { // plain or TLS framingConn
 			fc.stopScanning()
 		}
 		w.status = http.StatusSwitchingProtocols

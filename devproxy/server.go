@@ -3,6 +3,7 @@ package devproxy
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/localca"
 	"github.com/devproxy/devproxy/devproxy/process"
 )
 
@@ -46,6 +48,10 @@ type Options struct {
 	// a route on the dev server's hot-reload path). New and every reload
 	// add them to the config's Warnings. If nil, there are none.
 	Warnings func(*config.Config) []*config.Error
+	// CA issues the certificates of an https listen (config.Config.HTTPS)
+	// that has no [tls] table of its own; New fails without it then. The
+	// command line opens it in the user's config directory.
+	CA *localca.CA
 	// OnReload, if set, is called after each reload attempt made by Watch
 	// (including one when Watch starts) with nil when the saved config is
 	// now in use, or the error that kept the previous one. It runs on the
@@ -75,6 +81,12 @@ type Server struct {
 	upgrades          upgradeTracker // relayed WebSockets, closed at shutdown, kept across reloads
 	debounce          time.Duration  // reloadDebounce; tests that save hundreds of times shorten it
 
+	// The TLS side of an https listen (https.go); nil for plain HTTP.
+	tlsConfig    *tls.Config
+	ca           *localca.CA // the local CA issuing the leaves, nil with [tls] files
+	untrusted    atomic.Bool // "does not trust devproxy's CA" was logged
+	refusedNames onceLog     // server names already logged as refused
+
 	mu        sync.Mutex
 	configErr error // the last rejected config, shown on the status page
 }
@@ -102,6 +114,9 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.table.Store(t)
+	if err := s.setupTLS(opts.Config, opts.CA); err != nil {
+		return nil, err
+	}
 	s.handler = s.logRequests(http.HandlerFunc(s.route))
 	return s, nil
 }
@@ -124,6 +139,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	t := s.table.Load()
 	if s.refuseForeign(w, r, t) {
+		return
+	}
+	if plainOnTLS(r) && !isCADownload(r) {
+		s.redirectToHTTPS(w, r)
 		return
 	}
 	if config.IsReserved(r.URL.Path) {
@@ -194,10 +213,18 @@ func (s *Server) Serve(ctx context.Context, lns ...net.Listener) error {
 		DisableGeneralOptionsHandler: true,
 		ErrorLog:                     s.stdErrorLog(),
 	}
+	// With an https listen, net/http serves HTTP/2 on the *tls.Conns the
+	// listener hands it (tlslisten.go). Go's HTTP/2 server does not offer
+	// RFC 8441 extended CONNECT (unless GODEBUG=http2xconnect=1), so
+	// browsers open WebSockets on an HTTP/1.1 TLS connection, which the
+	// route's proxy hijacks as over plain HTTP.
 	errc := make(chan error, len(lns)) // one send per listener
 	for _, ln := range lns {
-		ln := framingListener{ln}
-		go func() { errc <- hs.Serve(ln) }() // exits when hs shuts down or the listener fails
+		var l net.Listener = framingListener{ln}
+		if s.tlsConfig != nil {
+			l = s.newTLSListener(ln)
+		}
+		go func() { errc <- hs.Serve(l) }() // exits when hs shuts down or the listener fails
 	}
 	select {
 	case <-ctx.Done():

@@ -42,6 +42,8 @@ func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, t *table) {
 		_ = enc.Encode(s.statusReport(r.Context(), t))
 	case config.ReservedPrefix + "/feed":
 		s.serveFeed(w, r)
+	case CAPath:
+		s.serveCA(w, r)
 	case config.ReservedPrefix + "/status.js":
 		w.Header().Set("Cache-Control", "no-store")
 		http.ServeFileFS(w, r, s.assets, "status.js")

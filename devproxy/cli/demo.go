@@ -63,7 +63,7 @@ func runDemo(ctx context.Context, c Options, args []string) int {
 		return exitUsage
 	}
 	printBanner(c.Stdout, cfg, lns)
-	fmt.Fprintf(c.Stdout, "Open %s : the page and the API come from two different ports, yet the browser sees one origin.\nCtrl-C stops the demo.\n", devproxy.URL(cfg.Listen, lns))
+	fmt.Fprintf(c.Stdout, "Open %s : the page and the API come from two different ports, yet the browser sees one origin.\nCtrl-C stops the demo.\n", devproxy.URL(cfg, lns))
 	if err := srv.Serve(ctx, lns...); err != nil {
 		fmt.Fprintln(c.Stderr, "devproxy demo:", err)
 		return exitFailed

@@ -94,7 +94,7 @@ func runServe(ctx context.Context, c Options, args []string) int {
 	defer procs.Stop()
 	srv.ShowProcesses(procs)
 	if *open {
-		openBrowser(devproxy.URL(cfg.Listen, lns), log)
+		openBrowser(devproxy.URL(cfg, lns), log)
 	}
 	wctx, stopWatch := context.WithCancel(ctx)
 	watched := make(chan struct{})
@@ -127,7 +127,7 @@ func watchdogCommand() []string {
 
 // printBanner shows the URL to open and the route table at startup.
 func printBanner(w io.Writer, cfg *config.Config, lns []net.Listener) {
-	fmt.Fprintf(w, "devproxy %s  →  %s\n", Version(), devproxy.URL(cfg.Listen, lns))
+	fmt.Fprintf(w, "devproxy %s  →  %s\n", Version(), devproxy.URL(cfg, lns))
 	if cfg.File != "" {
 		fmt.Fprintf(w, "config %s\n", cfg.File)
 	}
