@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -86,6 +87,9 @@ type Server struct {
 	ca           *localca.CA // the local CA issuing the leaves, nil with [tls] files
 	untrusted    atomic.Bool // "does not trust devproxy's CA" was logged
 	refusedNames onceLog     // server names already logged as refused
+	// lan lists this machine's LAN addresses for the phone box; tests
+	// replace it (they must never send traffic to a LAN address).
+	lan func() []netip.Addr
 
 	mu        sync.Mutex
 	configErr error // the last rejected config, shown on the status page
@@ -105,7 +109,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{log: log, assets: opts.Assets, pages: pg, version: opts.Version, health: &health{}, feed: newFeed(), probe: newProber(), started: time.Now(),
-		onReload: opts.OnReload, warnings: opts.Warnings, debounce: reloadDebounce}
+		onReload: opts.OnReload, warnings: opts.Warnings, debounce: reloadDebounce, lan: LANAddresses}
 	s.addWarnings(opts.Config)
 	s.transports = newTransports(s.health, log)
 	s.readHeaderTimeout = cmp.Or(opts.ReadHeaderTimeout, readHeaderTimeout)

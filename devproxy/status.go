@@ -29,6 +29,7 @@ type statusReport struct {
 	Routes      []routeStatus    `json:"routes"`
 	Processes   []process.Status `json:"processes"`
 	Uptime      string           `json:"uptime"`
+	Phone       *phoneStatus     `json:"phone,omitempty"`
 }
 
 // serveOwn answers devproxy's reserved paths; they are never proxied.
@@ -39,11 +40,15 @@ func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, t *table) {
 		w.Header().Set("Cache-Control", "no-store")
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(s.statusReport(r.Context(), t))
+		rep := s.statusReport(r.Context(), t)
+		rep.Phone = s.phone(r, t)
+		_ = enc.Encode(rep)
 	case config.ReservedPrefix + "/feed":
 		s.serveFeed(w, r)
 	case CAPath:
 		s.serveCA(w, r)
+	case phoneQRPath:
+		s.servePhoneQR(w, r, t)
 	case config.ReservedPrefix + "/status.js":
 		w.Header().Set("Cache-Control", "no-store")
 		http.ServeFileFS(w, r, s.assets, "status.js")

@@ -51,6 +51,7 @@ async function refreshStatus() {
   $('summary').textContent = [st.version, `config ${st.config || '(built-in)'}`, `frontend: ${st.frontend}`, `up ${st.uptime}`].filter(Boolean).join(' · ');
   $('config-error-box').hidden = !st.config_error;
   $('config-error').textContent = st.config_error || '';
+  showPhone(st.phone);
   const body = $('routes').tBodies[0];
   body.replaceChildren(...st.routes.map((r) => el('tr', { 'data-name': r.name, 'data-up': String(r.up) },
     el('td', {}, el('span', { class: 'dot' + (r.up ? ' up' : '') }), r.up ? 'up' : 'down'),
@@ -70,6 +71,24 @@ async function refreshStatus() {
   const known = new Set([...sel.options].map((o) => o.value));
   for (const name of [...st.routes.map((r) => r.name), 'static', 'none']) {
     if (!known.has(name)) sel.append(el('option', { value: name }, name));
+  }
+}
+
+// showPhone fills the "open on your phone" box (https listen with
+// allow_remote); the QR codes are SVG drawn by devproxy, no network.
+function showPhone(ph) {
+  $('phone-box').hidden = !ph;
+  if (!ph || $('phone-url').textContent === ph.urls[0]) return;
+  $('phone-url').textContent = ph.urls[0];
+  $('phone-url').href = ph.urls[0];
+  $('phone-qr').src = 'phone-qr.svg?for=url';
+  $('phone-ca-steps').hidden = !ph.own_ca;
+  $('phone-ca-fig').hidden = !ph.own_ca;
+  $('phone-own-ca').hidden = ph.own_ca;
+  if (ph.own_ca) {
+    $('phone-ca').textContent = ph.ca_url;
+    $('phone-ca').href = ph.ca_url;
+    $('phone-ca-qr').src = 'phone-qr.svg?for=ca';
   }
 }
 
