@@ -31,7 +31,13 @@ func runCheck(_ context.Context, c Options, args []string) int {
 // printTable prints the route table as aligned columns.
 func printTable(w io.Writer, cfg *config.Config) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "  listen\t%s\n", cfg.Listen)
+	fmt.Fprintf(tw, "  listen\t%s\n", cfg.ListenURL())
+	switch {
+	case cfg.TLS != nil:
+		fmt.Fprintf(tw, "  tls\t%s + %s\n", cfg.TLS.Cert, cfg.TLS.Key)
+	case cfg.HTTPS:
+		fmt.Fprintf(tw, "  tls\tdevproxy's local CA (devproxy trust)\n")
+	}
 	for _, rt := range cfg.Routes {
 		fmt.Fprintf(tw, "  %s\t→ %s%s\n", rt.Path, rt.Target, routeFlags(rt))
 	}

@@ -45,6 +45,7 @@ func commands() []command {
 		{"init", "write a devproxy.toml for the project in the current directory", runInit},
 		{"demo", "run a built-in demo: a page, an API and devproxy in front of both", runDemo},
 		{"doctor", "explain what the browser will say about a cross-origin call", runDoctor},
+		{"trust", "make browsers trust devproxy's local CA, for listen = \"https://…\"", runTrust},
 		{"version", "print the version", runVersion},
 		{"help", "print the help of a command: devproxy help doctor", runHelp},
 	}

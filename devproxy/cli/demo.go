@@ -62,7 +62,7 @@ func runDemo(ctx context.Context, c Options, args []string) int {
 		fmt.Fprintln(c.Stderr, "devproxy demo:", err, "(try --listen localhost:3001)")
 		return exitUsage
 	}
-	printBanner(c.Stdout, cfg, lns)
+	printBanner(c.Stdout, cfg, lns, nil)
 	fmt.Fprintf(c.Stdout, "Open %s : the page and the API come from two different ports, yet the browser sees one origin.\nCtrl-C stops the demo.\n", devproxy.URL(cfg, lns))
 	if err := srv.Serve(ctx, lns...); err != nil {
 		fmt.Fprintln(c.Stderr, "devproxy demo:", err)

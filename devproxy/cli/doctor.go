@@ -2,16 +2,20 @@ package cli
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/devproxy/devproxy/devproxy/config"
 	"github.com/devproxy/devproxy/devproxy/doctor"
 	"github.com/devproxy/devproxy/devproxy/internal/web"
+	"github.com/devproxy/devproxy/devproxy/localca"
 )
 
 // headerFlags collects repeated --header "Name: value" flags.
@@ -54,6 +58,7 @@ func runDoctor(ctx context.Context, c Options, args []string) int {
 	fs.StringVar(&o.Fix, "fix", "", "print a config snippet for `STACK`: "+strings.Join(doctor.FixStacks, ", "))
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	fs.DurationVar(&o.Timeout, "timeout", doctor.DefaultTimeout, "give up on each request after `DURATION`")
+	caFile := fs.String("ca", "", "a PEM `FILE` of extra trusted roots for https URLs (devproxy's own local CA is trusted without it)")
 	if code, ok := parseDoctorArgs(fs, args, &o.URL); !ok {
 		return code
 	}
@@ -66,6 +71,12 @@ func runDoctor(ctx context.Context, c Options, args []string) int {
 		}
 		fmt.Fprintf(note, "No --origin: assuming the page is at %s (%s).\n\n", o.Origin, why)
 	}
+	roots, err := doctorRoots(*caFile)
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "devproxy doctor: %v\n", err)
+		return exitUsage
+	}
+	o.RootCAs = roots
 	r, err := doctor.Run(ctx, o)
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "devproxy doctor: %v\n", err)
@@ -99,6 +110,31 @@ func assumedOrigin() (origin, why string) {
 		return doctor.DefaultOrigin, config.DefaultFile + " has errors, so Vite's default dev server"
 	}
 	return doctor.DefaultOrigin, "no " + config.DefaultFile + " here, so Vite's default dev server"
+}
+
+// doctorRoots is the system's roots plus devproxy's local CA (when one
+// exists: an https devproxy is checked as a browser that ran `devproxy
+// trust` sees it) and the --ca file.
+func doctorRoots(caFile string) (*x509.CertPool, error) {
+	roots, err := x509.SystemCertPool()
+	if err != nil || roots == nil {
+		roots = x509.NewCertPool()
+	}
+	if dir, err := caDir(); err == nil {
+		if pemBytes, err := os.ReadFile(filepath.Join(dir, localca.CertFile)); err == nil {
+			roots.AppendCertsFromPEM(pemBytes)
+		}
+	}
+	if caFile != "" {
+		pemBytes, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("--ca: %w", err)
+		}
+		if !roots.AppendCertsFromPEM(pemBytes) {
+			return nil, fmt.Errorf("--ca %s holds no PEM certificate", caFile)
+		}
+	}
+	return roots, nil
 }
 
 // parseDoctorArgs lets the URL come before or after the flags, as in

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
+	"strings"
 
 	"github.com/devproxy/devproxy/devproxy"
 	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/localca"
 	"github.com/devproxy/devproxy/devproxy/process"
 	"github.com/devproxy/devproxy/devproxy/project"
 )
@@ -25,7 +28,7 @@ func newServeFlags(c Options) (*flagSet, serveFlags) {
 		"Serve the frontend and routes from devproxy.toml. After --, a command that starts the dev server\n(it replaces [frontend] command): devproxy -- npm run dev")
 	var f serveFlags
 	f.path = configFlag(fs)
-	f.listen = fs.String("listen", "", "serve on `ADDR` instead of the config's listen (e.g. localhost:3001)")
+	f.listen = fs.String("listen", "", "serve on `ADDR` instead of the config's listen (e.g. localhost:3001, https://localhost:3443)")
 	f.quiet = fs.Bool("quiet", false, "log warnings and errors only, not every request")
 	f.verbose = fs.Bool("v", false, "verbose: debug logs")
 	f.format = fs.String("log-format", "text", "log `FORMAT`: text or json")
@@ -66,7 +69,14 @@ func runServe(ctx context.Context, c Options, args []string) int {
 		return exitUsage
 	}
 	cfg.Override(config.Overrides{Listen: *listen, DevCommand: devCommand})
-	srv, err := devproxy.New(devproxy.Options{Config: cfg, Assets: c.Assets, Logger: log, Version: Version(), Warnings: project.HMRWarnings})
+	var ca *localca.CA
+	if cfg.HTTPS && cfg.TLS == nil {
+		if ca, err = openCA(c.Stdout); err != nil {
+			fmt.Fprintln(c.Stderr, "devproxy:", err)
+			return exitUsage
+		}
+	}
+	srv, err := devproxy.New(devproxy.Options{Config: cfg, Assets: c.Assets, Logger: log, Version: Version(), Warnings: project.HMRWarnings, CA: ca})
 	if err != nil {
 		fmt.Fprintln(c.Stderr, "devproxy:", err)
 		return exitUsage
@@ -76,7 +86,7 @@ func runServe(ctx context.Context, c Options, args []string) int {
 		fmt.Fprintln(c.Stderr, "devproxy:", err)
 		return exitUsage
 	}
-	printBanner(c.Stdout, cfg, lns)
+	printBanner(c.Stdout, cfg, lns, devproxy.LANAddresses())
 	color := c.IsTerminal != nil && c.IsTerminal() && os.Getenv("NO_COLOR") == ""
 	procOut := c.Stdout
 	if *format == "json" {
@@ -125,16 +135,33 @@ func watchdogCommand() []string {
 	return []string{exe, watchdogName}
 }
 
-// printBanner shows the URL to open and the route table at startup.
-func printBanner(w io.Writer, cfg *config.Config, lns []net.Listener) {
+// printBanner shows the URL to open and the route table at startup, and
+// for an https listen that a phone can reach, its LAN URL as a QR code.
+func printBanner(w io.Writer, cfg *config.Config, lns []net.Listener, lan []netip.Addr) {
 	fmt.Fprintf(w, "devproxy %s  →  %s\n", Version(), devproxy.URL(cfg, lns))
 	if cfg.File != "" {
 		fmt.Fprintf(w, "config %s\n", cfg.File)
+	}
+	_, port, _ := net.SplitHostPort(lns[0].Addr().String())
+	if urls := devproxy.LANURLs(cfg, port, lan); len(urls) > 0 {
+		printPhone(w, cfg, urls)
 	}
 	for _, warn := range cfg.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
 	printTable(w, cfg)
+}
+
+// printPhone shows how to open devproxy on a phone on the same network.
+func printPhone(w io.Writer, cfg *config.Config, urls []string) {
+	fmt.Fprintf(w, "on your phone (same Wi-Fi): %s\n", strings.Join(urls, "  "))
+	if qr, err := devproxy.QRTerminal(urls[0]); err == nil {
+		fmt.Fprint(w, qr)
+	}
+	if cfg.TLS == nil {
+		fmt.Fprintf(w, "  once per phone, trust devproxy's CA first: open %s there (steps on the status page, %s%s/)\n",
+			devproxy.CAURL(urls[0]), strings.TrimSuffix(urls[0], "/"), config.ReservedPrefix)
+	}
 }
 
 // commandAfterDashes returns the command given after "--" as one shell

@@ -56,7 +56,9 @@ func unreachableHint(name, u string) string {
 		return fmt.Sprintf("the host name in %s does not resolve: check the URL (and the API base URL your frontend is built with)", u)
 	case "ERR_CONNECTION_REFUSED":
 		return fmt.Sprintf("nothing is listening on %s: is the backend running, on that port?", host)
-	case "ERR_CERT_COMMON_NAME_INVALID", "ERR_CERT_DATE_INVALID", "ERR_CERT_AUTHORITY_INVALID":
+	case "ERR_CERT_AUTHORITY_INVALID":
+		return fmt.Sprintf("the TLS certificate of %s is not trusted (%s): if devproxy serves it, run `devproxy trust`; else pass its CA with --ca FILE, or use plain http:// in development", host, name)
+	case "ERR_CERT_COMMON_NAME_INVALID", "ERR_CERT_DATE_INVALID":
 		return fmt.Sprintf("the TLS certificate of %s is not trusted (%s): use a trusted certificate (e.g. mkcert) or plain http:// in development", host, name)
 	case "ERR_SSL_PROTOCOL_ERROR":
 		return fmt.Sprintf("%s did not answer TLS: is it plain HTTP? try http:// instead of https://", host)

@@ -2,6 +2,8 @@ package doctor
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net/http"
@@ -34,6 +36,9 @@ type Options struct {
 	Fix         string   // one of FixStacks for a config snippet, or ""
 	Timeout     time.Duration
 	UserAgent   string
+	// RootCAs are the roots https servers are checked against, as the
+	// browser's store would be; nil means the system's.
+	RootCAs *x509.CertPool
 }
 
 // Header is one request header the script sets.
@@ -57,7 +62,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	client := httpClient(o.Timeout)
+	client := httpClient(o.Timeout, o.RootCAs)
 	var got []wireResponse
 	// Bounded: diagnose stops after maxRedirects hops, two requests each.
 	for {
@@ -124,9 +129,12 @@ func newCall(o Options) (corsCall, []string, error) {
 
 // httpClient never follows redirects: diagnose follows them, checking
 // CORS at every hop as the browser does.
-func httpClient(timeout time.Duration) *http.Client {
+func httpClient(timeout time.Duration, roots *x509.CertPool) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil // loopback development servers; a proxy would change the answer
+	if roots != nil {
+		tr.TLSClientConfig = &tls.Config{RootCAs: roots}
+	}
 	return &http.Client{
 		Transport:     tr,
 		Timeout:       timeout,
