@@ -115,7 +115,7 @@ func untrustedAlert(err error) string {
 		return ""
 	}
 	switch msg := oe.Err.Error(); msg {
-	case "tls: bad certificate", "tls: unknown certificate authority", "tls: certificate unknown":
+	case "tls: bad certificate", "tls: unknown certificate authority", "tls: unknown certificate": // the last is certificate_unknown, what Chromium sends
 		return strings.TrimPrefix(msg, "tls: ")
 	}
 	return ""

@@ -99,9 +99,11 @@ func sharedBrowser(t testing.TB) *browser {
 	return shared.b
 }
 
-func launchBrowser(dir string) (*browser, error) {
+// launchBrowser starts the driver and its Chromium; env is added to the
+// driver's environment, which Chromium inherits (HOME picks its NSS database).
+func launchBrowser(dir string, env ...string) (*browser, error) {
 	cmd := exec.Command("node", filepath.Join(dir, "driver.mjs"))
-	cmd.Env = append(os.Environ(), "CHROMIUM="+chromiumPath())
+	cmd.Env = append(append(os.Environ(), "CHROMIUM="+chromiumPath()), env...)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -186,8 +188,10 @@ func (b *browser) call(req map[string]any) (json.RawMessage, error) {
 }
 
 // closeSharedBrowser ends Chromium, if a test started it.
-func closeSharedBrowser() {
-	b := shared.b
+func closeSharedBrowser() { closeBrowser(shared.b) }
+
+// closeBrowser ends one driver and its Chromium.
+func closeBrowser(b *browser) {
 	if b == nil {
 		return
 	}
@@ -213,7 +217,12 @@ type page struct {
 // newPage opens a fresh page (own cookies and storage), closed when the test ends.
 func newPage(t testing.TB) *page {
 	t.Helper()
-	b := sharedBrowser(t)
+	return openPage(t, sharedBrowser(t))
+}
+
+// openPage opens a fresh page in b, closed when the test ends.
+func openPage(t testing.TB, b *browser) *page {
+	t.Helper()
 	v, err := b.call(map[string]any{"op": "newPage"})
 	if err != nil {
 		t.Fatal(err)
@@ -250,6 +259,19 @@ func (p *page) Goto(url string) int {
 	var status int
 	p.do("goto", map[string]any{"url": url}, &status)
 	return status
+}
+
+// GotoErr navigates and returns the browser's error (net::ERR_…) instead
+// of failing the test when the navigation fails.
+func (p *page) GotoErr(url string) (int, error) {
+	p.t.Helper()
+	raw, err := p.b.call(map[string]any{"op": "goto", "page": p.id, "url": url})
+	if err != nil {
+		return 0, err
+	}
+	var status int
+	_ = json.Unmarshal(raw, &status)
+	return status, nil
 }
 
 // Eval runs js as the body of an async function in the page and decodes
@@ -329,6 +351,8 @@ type browserCookie struct {
 	Value    string `json:"value"`
 	Path     string `json:"path"`
 	HTTPOnly bool   `json:"httpOnly"`
+	Secure   bool   `json:"secure"`
+	SameSite string `json:"sameSite"`
 }
 
 // Cookies returns the cookies of the page's browser context.

@@ -21,8 +21,10 @@ import (
 
 func TestMain(m *testing.M) {
 	testkit.RunHelper() // the status page test runs this binary as a stand-in dev server
+	runCLIHelper()      // the https tests run `devproxy trust` as its own process, with their own HOME
 	code := m.Run()
 	closeSharedBrowser()
+	closeTrustedBrowser()
 	stopFrameworks()
 	os.Exit(code)
 }
