@@ -37,10 +37,20 @@ const (
 	groupTransfer  = "transfer"
 	groupSSE       = "sse"
 	groupWS        = "ws"
+	// groupPageLoad (Vite + Chromium, a few minutes) runs only when named.
+	groupPageLoad = "pageload"
 )
 
 // selected reports whether the scenario group g is selected.
-func (o options) selected(g string) bool { return len(o.only) == 0 || o.only[g] }
+func (o options) selected(g string) bool {
+	if g == groupPageLoad {
+		return o.only[g]
+	}
+	return len(o.only) == 0 || o.only[g]
+}
+
+// onlyPageLoad reports whether pageload is the only group asked for.
+func (o options) onlyPageLoad() bool { return len(o.only) == 1 && o.only[groupPageLoad] }
 
 const pinnedEnv = "DEVPROXY_BENCH_PINNED" // set in the re-executed, pinned bench
 
@@ -50,7 +60,7 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 1, "runs to take the median of")
 	flag.BoolVar(&o.quiet, "quiet", false, "run devproxy with --quiet (by default it logs every request to a pipe the bench drains)")
 	flag.StringVar(&o.profileDir, "profile", "", "write devproxy's CPU and allocation profiles into this directory")
-	only := flag.String("only", "", "comma-separated scenario groups to run: keepalive,newconn,page,transfer,sse,ws (default all)")
+	only := flag.String("only", "", "comma-separated scenario groups to run: keepalive,newconn,page,transfer,sse,ws (default all), and pageload (only when named: 1,000-module Vite app in Chromium)")
 	pin := flag.Bool("taskset", false, "pin the bench, backend and proxies to CPU 0 with taskset")
 	plainListen := flag.String("plainproxy-listen", "", "internal: run as the plain reference proxy on this address")
 	plainTarget := flag.String("plainproxy-target", "", "internal: the plain proxy's backend")
@@ -105,6 +115,14 @@ func run(o options) error {
 		map[bool]string{true: "off (--quiet)", false: "every request to a drained pipe"}[o.quiet])
 	if os.Getenv(pinnedEnv) != "" {
 		fmt.Println("pinned to CPU 0 (taskset)")
+	}
+	if o.selected(groupPageLoad) {
+		if err := runPageLoad(o, root, bin, dir); err != nil {
+			return fmt.Errorf("pageload: %w", err)
+		}
+		if o.onlyPageLoad() {
+			return nil
+		}
 	}
 	var all []map[string]measurements
 	for i := range o.runs {
