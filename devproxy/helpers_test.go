@@ -60,12 +60,18 @@ func caFor(t testing.TB, cfg *config.Config) *localca.CA {
 	return nil
 }
 
-// tlsClient trusts the shared CA; with h2 it offers HTTP/2, else only HTTP/1.1.
-func tlsClient(t testing.TB, h2 bool) *http.Client {
+// testRoots is a pool holding only the shared CA's root.
+func testRoots(t testing.TB) *x509.CertPool {
 	t.Helper()
 	roots := x509.NewCertPool()
 	roots.AddCert(sharedCA(t).Cert())
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, ForceAttemptHTTP2: h2}
+	return roots
+}
+
+// tlsClient trusts the shared CA; with h2 it offers HTTP/2, else only HTTP/1.1.
+func tlsClient(t testing.TB, h2 bool) *http.Client {
+	t.Helper()
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: testRoots(t)}, ForceAttemptHTTP2: h2}
 	if !h2 {
 		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{} // the documented way to turn HTTP/2 off
 	}
@@ -187,9 +193,7 @@ func dialProxy(t testing.TB, p *testProxy) net.Conn {
 		}
 		return conn
 	}
-	roots := x509.NewCertPool()
-	roots.AddCert(sharedCA(t).Cert())
-	conn, err := tls.Dial("tcp", p.Addr, &tls.Config{RootCAs: roots, NextProtos: []string{"http/1.1"}})
+	conn, err := tls.Dial("tcp", p.Addr, &tls.Config{RootCAs: testRoots(t), NextProtos: []string{"http/1.1"}})
 	if err != nil {
 		t.Fatal(err)
 	}

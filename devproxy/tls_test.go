@@ -131,8 +131,7 @@ func TestHTTP2RefusesWhatTheScannerLooksFor(t *testing.T) {
 	t.Parallel()
 	be, hits := countingBackend(t)
 	p := startProxy(t, httpsListen+fmt.Sprintf("[routes]\n\"/api\" = %q\n", be.URL))
-	roots := x509.NewCertPool()
-	roots.AddCert(sharedCA(t).Cert())
+	roots := testRoots(t)
 	conn, err := tls.Dial("tcp", p.Addr, &tls.Config{RootCAs: roots, NextProtos: []string{"h2"}})
 	if err != nil {
 		t.Fatal(err)
@@ -239,8 +238,7 @@ func TestCertificateOnlyForNamesDevproxyAnswers(t *testing.T) {
 	be, _ := countingBackend(t)
 	logs := testkit.NewLogRecorder()
 	p := startProxyLogged(t, httpsListen+fmt.Sprintf("allowed_hosts = [\".corp.test\"]\n[routes]\n\"/api\" = %q\n", be.URL), logs.Logger())
-	roots := x509.NewCertPool()
-	roots.AddCert(sharedCA(t).Cert())
+	roots := testRoots(t)
 	dial := func(name string) error {
 		c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", p.Addr, &tls.Config{RootCAs: roots, ServerName: name})
 		if err == nil {
@@ -298,8 +296,7 @@ func TestWebSocketAndSSEOverHTTPS(t *testing.T) {
 	t.Cleanup(be.Close)
 	p := startProxy(t, httpsListen+fmt.Sprintf("[routes]\n\"/ws\" = %q\n\"/events\" = %q\n", be.URL, be.URL))
 
-	roots := x509.NewCertPool()
-	roots.AddCert(sharedCA(t).Cert())
+	roots := testRoots(t)
 	d := websocket.Dialer{TLSClientConfig: &tls.Config{RootCAs: roots}, HandshakeTimeout: 5 * time.Second}
 	wsURL := "wss://" + p.Addr + "/ws/echo"
 	c, _, err := d.Dial(wsURL, http.Header{"Origin": {"https://" + p.Addr}})
