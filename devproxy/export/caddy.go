@@ -126,17 +126,21 @@ func (c *caddy) upstream(timeout, retry time.Duration, insecure bool) {
 
 // addresses are the site's addresses, one per Host name devproxy answers to.
 func (c *caddy) addresses() []string {
+	scheme := "http://"
+	if c.cfg.HTTPS {
+		scheme = "https://"
+	}
 	if c.names == nil {
-		return []string{"http://:" + c.port}
+		return []string{scheme + ":" + c.port}
 	}
 	var out []string
 	for _, name := range c.names {
 		if suffix, ok := strings.CutPrefix(name, "."); ok {
 			c.w.comment(c.warn.add("allowed_hosts", fmt.Sprintf("Caddy's *.%s matches one label (a.%s, not a.b.%s); devproxy's %q allows every subdomain", suffix, suffix, suffix, name)))
-			out = append(out, "http://"+suffix+":"+c.port, "http://*."+suffix+":"+c.port)
+			out = append(out, scheme+suffix+":"+c.port, scheme+"*."+suffix+":"+c.port)
 			continue
 		}
-		out = append(out, "http://"+name+":"+c.port)
+		out = append(out, scheme+name+":"+c.port)
 	}
 	return out
 }
@@ -171,6 +175,13 @@ func (c *caddy) render() {
 	if slices.Contains(c.names, "127.0.0.1") {
 		w.comment(ipHostsNote("the addresses"))
 	}
+	switch {
+	case c.cfg.TLS != nil:
+		w.line("tls %s %s", caddyArg(c.cfg.TLS.Cert), caddyArg(c.cfg.TLS.Key))
+	case c.cfg.HTTPS:
+		w.comment(c.tlsNote)
+		w.line("tls internal")
+	}
 	if len(c.routes) > 0 {
 		w.blank()
 		w.comment("Routes, longest path first: Caddy takes the first handle that matches, so the longest\n" +
@@ -186,7 +197,12 @@ func (c *caddy) render() {
 		c.frontend()
 	}
 	w.close()
-	if c.names != nil {
+	if c.names != nil && c.cfg.HTTPS {
+		w.blank()
+		w.comment("Other Hosts: over https Caddy has no certificate for them, so their handshake fails, and\n" +
+			"plain http:// to this port gets Caddy's 400 rather than devproxy's redirect (one port, one protocol).")
+		w.comment(c.warn.add("listen", "Caddy serves one protocol per port: plain http:// to the https port is refused, not redirected as devproxy does"))
+	} else if c.names != nil {
 		w.blank()
 		w.comment("Requests for any other Host are refused, as devproxy refuses them (DNS-rebinding protection).")
 		w.open("http://:%s", c.port)

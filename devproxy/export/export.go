@@ -97,6 +97,10 @@ type site struct {
 	port  string
 	// portNote is the comment on a listen port a web server cannot use.
 	portNote string
+	// tlsNote says where an https listen's certificate comes from, when
+	// the export cannot name a file for it (devproxy's local CA issues its
+	// certificates in memory).
+	tlsNote string
 	// names are the Host names answered, IPv6 in brackets; nil answers
 	// every Host (allowed_hosts = ["*"]).
 	names  []string
@@ -255,6 +259,10 @@ func newSite(cfg *config.Config, opts Options) (*site, error) {
 	if port == "0" {
 		s.port = "80"
 		s.portNote = s.warn.add("listen", "port 0 (any free port) means nothing to a web server: written as 80; set the port it should listen on")
+	}
+	if cfg.HTTPS && cfg.TLS == nil {
+		s.tlsNote = s.warn.add("listen", "listen is https with devproxy's local CA, whose certificates live in devproxy's memory only: "+
+			"give the web server a certificate for your domain (nginx: ssl_certificate and ssl_certificate_key; Caddy: its own certificates, tls internal here)")
 	}
 	host = strings.ToLower(host)
 	switch ip := net.ParseIP(host); {

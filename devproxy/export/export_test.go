@@ -179,11 +179,12 @@ func TestEnginesAcceptExports(t *testing.T) {
 // it (or say in a comment and a Warning that they cannot) and it is
 // listed here.
 var handledFields = map[reflect.Type][]string{
-	reflect.TypeFor[config.Config]():   {"File", "Listen", "AllowRemote", "AllowedOrigins", "AllowedHosts", "Retry", "Timeout", "Frontend", "Routes", "Processes", "Overrides", "Warnings"},
+	reflect.TypeFor[config.Config]():   {"File", "Listen", "HTTPS", "TLS", "AllowRemote", "AllowedOrigins", "AllowedHosts", "Retry", "Timeout", "Frontend", "Routes", "Processes", "Overrides", "Warnings"},
 	reflect.TypeFor[config.Frontend](): {"DevServer", "Static", "SPA", "Dotfiles", "Command"},
 	reflect.TypeFor[config.Route](): {"Path", "Target", "StripPrefix", "ChangeOrigin", "Rewrite", "Headers", "SecretHeaders", "HeaderTemplates",
 		"Insecure", "Timeout", "Retry", "AllowedOrigins", "Cookies", "Redirects", "CORS", "Line"},
 	reflect.TypeFor[config.Rewrite](): {"From", "To"},
+	reflect.TypeFor[config.TLS]():     {"Cert", "Key"},
 	reflect.TypeFor[config.CORS]():    {"AllowOrigins", "AllowCredentials", "AllowMethods", "AllowHeaders", "ExposeHeaders", "MaxAge"},
 }
 

@@ -84,10 +84,31 @@ func (n *nginx) header(w *writer) {
 	}
 }
 
+// tls writes the certificate both servers (the refusing one too) use, at
+// the http level where both inherit it.
+func (n *nginx) tls(w *writer) {
+	w.comment("listen is https: TLS and HTTP/2 on the same port, as devproxy serves it.")
+	if n.cfg.TLS != nil {
+		w.line("ssl_certificate %s;", nginxArg(n.cfg.TLS.Cert))
+		w.line("ssl_certificate_key %s;", nginxArg(n.cfg.TLS.Key))
+	} else {
+		w.comment(n.tlsNote)
+		w.line("ssl_certificate /etc/nginx/certs/devproxy.pem;")
+		w.line("ssl_certificate_key /etc/nginx/certs/devproxy-key.pem;")
+	}
+	w.blank()
+}
+
 // server writes the refusing default server and the server itself.
 func (n *nginx) server() {
 	w := &n.srv
+	if n.cfg.HTTPS {
+		n.tls(w)
+	}
 	listen := func(extra string) {
+		if n.cfg.HTTPS {
+			extra = " ssl http2" + extra // nginx 1.22 (Debian 12) spells HTTP/2 on the listen line
+		}
 		if n.portNote != "" {
 			w.comment(n.portNote)
 		}
@@ -124,6 +145,11 @@ func (n *nginx) server() {
 		w.open("server")
 		w.comment("allowed_hosts = [\"*\"]: every Host is served.")
 		listen(" default_server")
+	}
+	if n.cfg.HTTPS {
+		w.blank()
+		w.comment("Plain http:// to this port is sent to https:// with a 307, as devproxy does (nginx's 497).")
+		w.line("error_page 497 =307 https://$host:$server_port$request_uri;")
 	}
 	w.blank()
 	w.comment("Bodies stream both ways, of any size, as devproxy streams them (SSE, downloads, uploads).")
