@@ -26,8 +26,11 @@ const testVersion = "0.3.1-test.1"
 
 // The release is built once per test binary, as a user runs it (go run
 // ./release, not in this race-instrumented process, where compressing
-// would take minutes): seven targets in about 10 s with the build cache
-// .ci/run's cross-build step leaves. The npm tarballs the install needs
+// would take minutes). With CI set it builds all seven targets (about 10 s
+// with the build cache .ci/run's cross-build step leaves); elsewhere only
+// the host's and windows/amd64 (TestVerifyRefuses needs a binary of
+// another platform), because a cold cross-build of seven targets takes
+// minutes and `go test ./...` on a fresh clone must stay quick. The npm tarballs the install needs
 // are packed once and one scratch project installs them once. All of it
 // lives in tmpRoot, which TestMain removes.
 var (
@@ -64,11 +67,18 @@ func builtRelease(t *testing.T) options {
 			return
 		}
 		out := filepath.Join(tmpRoot, "dist")
-		if releaseOpts, releaseErr = newOptions("v"+testVersion, out, ""); releaseErr != nil {
+		only := ""
+		if os.Getenv("CI") == "" {
+			only = runtime.GOOS + "/" + runtime.GOARCH
+			if only != "windows/amd64" {
+				only += ",windows/amd64"
+			}
+		}
+		if releaseOpts, releaseErr = newOptions("v"+testVersion, out, only); releaseErr != nil {
 			return
 		}
 		start := time.Now()
-		cmd := exec.Command("go", "run", ".", "-version", "v"+testVersion, "-out", out, "-npm=false")
+		cmd := exec.Command("go", "run", ".", "-version", "v"+testVersion, "-out", out, "-npm=false", "-targets", only)
 		if output, err := cmd.CombinedOutput(); err != nil {
 			releaseErr = fmt.Errorf("go run ./release: %w\n%s", err, output)
 			return
