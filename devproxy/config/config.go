@@ -57,6 +57,8 @@ type Config struct {
 	Routes []Route
 	// Processes are the [[process]] commands devproxy runs and stops.
 	Processes []Process
+	// Simulate holds the network conditions for every request ([simulate]).
+	Simulate Simulate
 	// Overrides are the command-line settings applied over the file; a
 	// reload applies them again (see Override).
 	Overrides Overrides
@@ -152,6 +154,18 @@ type Route struct {
 	Redirects string
 	// CORS, if set, makes devproxy answer CORS for this route itself.
 	CORS *CORS
+	// Mock, if set, answers the route's requests: the target, if the route
+	// has one, is never contacted.
+	Mock *Mock
+	// Delay is waited before each request is forwarded (or mocked), so the
+	// browser sees it before the response headers. It does not count
+	// towards Timeout.
+	Delay time.Duration
+	// Throttle caps the bandwidth of the route's bodies; the route's
+	// requests share it, as they would share a slow link.
+	Throttle Throttle
+	// Fail makes a share of the route's requests fail.
+	Fail Fail
 	// Line is where the route is defined, for messages.
 	Line int
 }

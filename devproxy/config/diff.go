@@ -90,6 +90,7 @@ func Compare(old, new *Config) Diff {
 	d.change("", "retry", old.Retry, new.Retry)
 	d.change("", "allowed_origins", old.AllowedOrigins, new.AllowedOrigins)
 	d.change("", "allowed_hosts", old.AllowedHosts, new.AllowedHosts)
+	d.change("", "simulate", old.Simulate, new.Simulate)
 	diffFrontend(&d, old.Frontend, new.Frontend)
 
 	oldRoutes := make(map[string]Route, len(old.Routes))
@@ -112,7 +113,7 @@ func Compare(old, new *Config) Diff {
 		n, inNew := newRoutes[p]
 		switch {
 		case !inOld:
-			d.add("+ %s → %s", p, n.Target)
+			d.add("+ %s → %s", p, n.Answer())
 		case !inNew:
 			d.add("- %s", p)
 			d.Retargeted = true
@@ -169,6 +170,10 @@ func diffRoute(d *Diff, o, n Route) {
 	d.change(p, "redirects", o.Redirects, n.Redirects)
 	d.change(p, "cors", describeCORS(o.CORS), describeCORS(n.CORS))
 	diffHeaders(d, p, o, n)
+	d.change(p, "mock", describeMock(o.Mock), describeMock(n.Mock))
+	d.change(p, "delay", o.Delay, n.Delay)
+	d.change(p, "throttle", o.Throttle, n.Throttle)
+	d.change(p, "fail", o.Fail, n.Fail)
 }
 
 // diffHeaders reports header changes; values that came from the
@@ -215,4 +220,32 @@ func describeCORS(c *CORS) string {
 	return fmt.Sprintf("origins=%s credentials=%t methods=%s headers=%s expose=%s max_age=%d",
 		strings.Join(c.AllowOrigins, ","), c.AllowCredentials, strings.Join(c.AllowMethods, ","),
 		strings.Join(c.AllowHeaders, ","), strings.Join(c.ExposeHeaders, ","), c.MaxAge)
+}
+
+// describeMock is a mock's answer, or "none"; the headers are part of it.
+func describeMock(m *Mock) string {
+	if m == nil {
+		return "none"
+	}
+	s := m.String()
+	if len(m.Headers) > 0 {
+		names := slices.Sorted(maps.Keys(m.Headers))
+		for i, name := range names {
+			names[i] = name + ": " + m.Headers[name]
+		}
+		s += " {" + strings.Join(names, ", ") + "}"
+	}
+	return s
+}
+
+// Answer is what answers the route: its target, or its mock, which wins
+// over a target ("mock 200 mocks/users.json (instead of http://localhost:8080)").
+func (rt Route) Answer() string {
+	switch {
+	case rt.Mock == nil:
+		return rt.Target
+	case rt.Target == "":
+		return "mock " + rt.Mock.String()
+	}
+	return fmt.Sprintf("mock %s (instead of %s)", rt.Mock.String(), rt.Target)
 }

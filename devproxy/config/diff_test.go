@@ -57,6 +57,33 @@ target = "http://localhost:7000"
 			"~ /api header + X-Team: web",
 			"~ /legacy timeout 30s → 5s",
 		}, true},
+		{"mocks and simulation", `
+[simulate]
+network = "slow-3g"
+
+[frontend]
+dev_server = "http://localhost:5173"
+
+[routes."/api"]
+target = "http://localhost:8080"
+delay = "300ms"
+throttle = "1Mbps"
+fail = { rate = 0.25, mode = "reset" }
+
+[routes."/legacy"]
+target = "http://localhost:7000"
+mock = { status = 503, body = "down for maintenance", headers = { "Retry-After" = "60" } }
+
+[routes."/api/users"]
+mock = { status = 200, body = "[]" }
+`, []string{
+			"~ simulate off → slow-3g delay 2s throttle 400kbps",
+			"~ /api delay 0s → 300ms",
+			"~ /api throttle off → 1Mbps",
+			"~ /api fail off → 25% reset",
+			"+ /api/users → mock 200 body (2 bytes)",
+			"~ /legacy mock none → 503 body (20 bytes) {Retry-After: 60}",
+		}, false},
 		{"frontend removed", `
 [routes]
 "/api" = "http://localhost:8080"

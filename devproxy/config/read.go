@@ -15,11 +15,12 @@ import (
 
 // The keys each table accepts; anything else is an error with a suggestion.
 var (
-	topKeys      = []string{"listen", "allow_remote", "tls", "allowed_origins", "allowed_hosts", "retry", "timeout", "frontend", "routes", "process"}
+	topKeys      = []string{"listen", "allow_remote", "tls", "allowed_origins", "allowed_hosts", "retry", "timeout", "frontend", "routes", "process", "simulate"}
 	frontendKeys = []string{"dev_server", "static", "spa", "dotfiles", "command"}
-	routeKeys    = []string{"target", "strip_prefix", "change_origin", "rewrite", "headers", "insecure", "timeout", "retry", "allowed_origins", "cookies", "redirects", "cors"}
-	rewriteKeys  = []string{"from", "to"}
-	corsKeys     = []string{"allow_origins", "allow_credentials", "allow_methods", "allow_headers", "expose_headers", "max_age"}
+	routeKeys    = []string{"target", "strip_prefix", "change_origin", "rewrite", "headers", "insecure", "timeout", "retry", "allowed_origins", "cookies", "redirects", "cors",
+		"mock", "delay", "throttle", "fail"}
+	rewriteKeys = []string{"from", "to"}
+	corsKeys    = []string{"allow_origins", "allow_credentials", "allow_methods", "allow_headers", "expose_headers", "max_age"}
 )
 
 // ReservedPrefix is devproxy's own namespace (status page, live feed); it is never proxied.
@@ -254,6 +255,9 @@ func (cr *configReader) read(raw map[string]any) *Config {
 		cr.readRoutes(routes, cfg)
 	}
 	cr.readProcesses(raw, cfg)
+	if sim, ok := cr.table(raw, nil, "simulate"); ok {
+		cfg.Simulate = cr.readSimulate(sim)
+	}
 	if cfg.Frontend.DevServer == "" && cfg.Frontend.Static == "" && len(cfg.Routes) == 0 && len(cr.errs) == 0 {
 		// Pointed at the last line, so that the fix, which adds a
 		// [frontend] table after it, replaces that line.

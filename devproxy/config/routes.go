@@ -76,10 +76,11 @@ func (cr *configReader) routePath(path []string, key string) (string, bool) {
 func (cr *configReader) readRoute(tbl map[string]any, path []string, rt *Route) {
 	cr.checkKeys(tbl, path, routeKeys)
 	name := path[len(path)-1]
+	_, mocked := tbl["mock"]
 	if s, ok := cr.str(tbl, path, "target"); ok {
 		rt.Target = cr.target(with(path, "target"), s)
-	} else if _, set := tbl["target"]; !set && !misspelled(tbl, "target") {
-		cr.failKey(path, fmt.Sprintf("route %q has no target", name), "the backend URL", cr.fixUnderHeader(path, `target = "http://localhost:8080"`))
+	} else if _, set := tbl["target"]; !set && !mocked && !misspelled(tbl, "target") {
+		cr.failKey(path, fmt.Sprintf("route %q has no target", name), "the backend URL, or a mock that answers instead", cr.fixUnderHeader(path, `target = "http://localhost:8080"`))
 	}
 	rt.StripPrefix = cr.boolean(tbl, path, "strip_prefix", false)
 	rt.ChangeOrigin = cr.boolean(tbl, path, "change_origin", false)
@@ -100,6 +101,12 @@ func (cr *configReader) readRoute(tbl map[string]any, path []string, rt *Route) 
 	if c, ok := cr.table(tbl, path, "cors"); ok {
 		rt.CORS = cr.readCORS(c, with(path, "cors"), name)
 	}
+	if m, ok := cr.table(tbl, path, "mock"); ok {
+		rt.Mock = cr.readMock(m, with(path, "mock"), name)
+	}
+	rt.Delay = cr.delay(tbl, path)
+	rt.Throttle = cr.throttle(tbl, path)
+	rt.Fail = cr.readFail(tbl, path)
 }
 
 // mode reads a route's "rewrite" | "passthrough" switch (cookies,

@@ -42,6 +42,10 @@ func (c *caddy) header() {
 		w.blank()
 		w.comment(note)
 	}
+	if note := c.simulateNote(); note != "" {
+		w.blank()
+		w.comment(note)
+	}
 }
 
 // ownOrigin is a CEL expression for this server's origin, as the request
@@ -218,6 +222,35 @@ func (c *caddy) render() {
 func (c *caddy) route(rt *route) {
 	w := &c.w
 	w.comment(describeRoute(rt))
+	for _, note := range []string{c.mockNote(rt), c.simulationNote(rt)} {
+		if note != "" {
+			w.comment(note)
+		}
+	}
+	if rt.mockOnly() {
+		w.line("@%s path %s %s", rt.slug, caddyArg(rt.Path), caddyArg(rt.Path+"/*"))
+		w.open("handle @%s", rt.slug)
+		n := 0
+		if rt.CORS != nil {
+			n = c.corsPreflight(rt)
+		}
+		answer := func() {
+			if rt.CORS != nil {
+				c.corsHeaders(rt)
+			}
+			c.mock(rt)
+		}
+		if n > 0 {
+			w.blank()
+			w.open("handle")
+			answer()
+			w.close()
+		} else {
+			answer()
+		}
+		w.close()
+		return
+	}
 	if rt.Path == "/" {
 		if c.front != nil {
 			w.comment(c.warn.add(rt.key("target"), "the route \"/\" takes every path, the dev server's hot-reload socket too; devproxy still sends Vite's (subprotocol vite-hmr) to the dev server"))

@@ -487,7 +487,11 @@ func describeRoute(rt *route) string {
 	if rt.CORS != nil {
 		opts = append(opts, "cors")
 	}
-	s := rt.Path + " → " + rt.Target
+	target := rt.Target
+	if rt.mockOnly() {
+		target = "mock " + rt.Mock.String()
+	}
+	s := rt.Path + " → " + target
 	if len(opts) > 0 {
 		s += " (" + strings.Join(opts, ", ") + ")"
 	}

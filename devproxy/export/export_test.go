@@ -36,6 +36,7 @@ var exportCases = []exportCase{
 	{"basics", "testdata/basics.toml", export.Options{}},
 	{"edge", "testdata/edge.toml", export.Options{}},
 	{"minimal", "testdata/minimal.toml", export.Options{}},
+	{"mocks", "testdata/mocks.toml", export.Options{}},
 }
 
 var renderers = []struct {
@@ -123,7 +124,7 @@ func lineDiff(want, got string) string {
 func offline(cfg *config.Config) {
 	for i, rt := range cfg.Routes {
 		u, err := url.Parse(rt.Target)
-		if err != nil || web.IsLoopbackHost(u.Hostname()) {
+		if err != nil || rt.Target == "" || web.IsLoopbackHost(u.Hostname()) { // "": a mock-only route
 			continue
 		}
 		if p := u.Port(); p != "" {
@@ -179,13 +180,18 @@ func TestEnginesAcceptExports(t *testing.T) {
 // it (or say in a comment and a Warning that they cannot) and it is
 // listed here.
 var handledFields = map[reflect.Type][]string{
-	reflect.TypeFor[config.Config]():   {"File", "Listen", "HTTPS", "TLS", "AllowRemote", "AllowedOrigins", "AllowedHosts", "Retry", "Timeout", "Frontend", "Routes", "Processes", "Overrides", "Warnings"},
+	reflect.TypeFor[config.Config]():   {"File", "Listen", "HTTPS", "TLS", "AllowRemote", "AllowedOrigins", "AllowedHosts", "Retry", "Timeout", "Frontend", "Routes", "Processes", "Overrides", "Warnings", "Simulate"},
 	reflect.TypeFor[config.Frontend](): {"DevServer", "Static", "SPA", "Dotfiles", "Command"},
 	reflect.TypeFor[config.Route](): {"Path", "Target", "StripPrefix", "ChangeOrigin", "Rewrite", "Headers", "SecretHeaders", "HeaderTemplates",
-		"Insecure", "Timeout", "Retry", "AllowedOrigins", "Cookies", "Redirects", "CORS", "Line"},
-	reflect.TypeFor[config.Rewrite](): {"From", "To"},
-	reflect.TypeFor[config.TLS]():     {"Cert", "Key"},
-	reflect.TypeFor[config.CORS]():    {"AllowOrigins", "AllowCredentials", "AllowMethods", "AllowHeaders", "ExposeHeaders", "MaxAge"},
+		"Insecure", "Timeout", "Retry", "AllowedOrigins", "Cookies", "Redirects", "CORS", "Line",
+		"Mock", "Delay", "Throttle", "Fail"}, // mock.go: a mock-only route is a fixed answer; the simulation is left out with a warning
+	reflect.TypeFor[config.Rewrite]():  {"From", "To"},
+	reflect.TypeFor[config.TLS]():      {"Cert", "Key"},
+	reflect.TypeFor[config.Mock]():     {"Status", "Body", "File", "FileName", "Headers"},
+	reflect.TypeFor[config.Simulate](): {"Network", "Delay", "Throttle"},
+	reflect.TypeFor[config.Throttle](): {"Down", "Up"},
+	reflect.TypeFor[config.Fail]():     {"Rate", "Mode"},
+	reflect.TypeFor[config.CORS]():     {"AllowOrigins", "AllowCredentials", "AllowMethods", "AllowHeaders", "ExposeHeaders", "MaxAge"},
 }
 
 func TestEveryConfigFieldIsExported(t *testing.T) {

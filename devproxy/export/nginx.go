@@ -82,6 +82,10 @@ func (n *nginx) header(w *writer) {
 		w.blank()
 		w.comment(note)
 	}
+	if note := n.simulateNote(); note != "" {
+		w.blank()
+		w.comment(note)
+	}
 }
 
 // tls writes the certificate both servers (the refusing one too) use, at
@@ -189,6 +193,21 @@ func (n *nginx) server() {
 func (n *nginx) location(rt *route) {
 	w := &n.srv
 	w.comment(describeRoute(rt))
+	for _, note := range []string{n.mockNote(rt), n.simulationNote(rt)} {
+		if note != "" {
+			w.comment(note)
+		}
+	}
+	if rt.mockOnly() {
+		w.open("location ~ %s", nginxArg("^"+regexp.QuoteMeta(rt.Path)+"(?:/|$)"))
+		if rt.CORS != nil {
+			n.corsPreflight(rt)
+			n.corsHeaders(rt)
+		}
+		n.mock(rt)
+		w.close()
+		return
+	}
 	if rt.Path == "/" {
 		w.open("location /")
 		if n.front != nil {
