@@ -50,6 +50,16 @@ func (s *Server) Explain(u *url.URL, inHost string) string {
 	} else if rt.Line > 0 && t.cfg.File != "" {
 		where = fmt.Sprintf("%s  (%s:%d)", rt.name, t.cfg.File, rt.Line)
 	}
+	fmt.Fprintf(&b, "  route    %s\n", where)
+	writeConditions(&b, rt, t)
+	if m := rt.Mock; m != nil {
+		fmt.Fprintf(&b, "  mock     %s  — devproxy answers itself", m)
+		if rt.Target != "" {
+			fmt.Fprintf(&b, "; %s is not contacted", rt.Target)
+		}
+		b.WriteString("\n")
+		return b.String()
+	}
 	up := *rt.target
 	up.Path, up.RawPath = rt.upstreamPath(u.Path, u.RawPath)
 	up.RawQuery = u.RawQuery
@@ -62,7 +72,6 @@ func (s *Server) Explain(u *url.URL, inHost string) string {
 			why += " (change_origin = true)"
 		}
 	}
-	fmt.Fprintf(&b, "  route    %s\n", where)
 	fmt.Fprintf(&b, "  upstream %s\n", up.String())
 	fmt.Fprintf(&b, "  Host     %s  — %s\n", host, why)
 	if rt.ChangeOrigin && !rt.isFrontend {
@@ -84,4 +93,27 @@ func (s *Server) Explain(u *url.URL, inHost string) string {
 		fmt.Fprintf(&b, "  header   %s: %s\n", k, v)
 	}
 	return b.String()
+}
+
+// writeConditions adds the simulated network conditions a request to rt
+// gets from the file: its own delay, throttle and fail, and [simulate]'s.
+func writeConditions(b *strings.Builder, rt *route, t *table) {
+	if d := rt.Delay + t.cfg.Simulate.Delay; d > 0 {
+		fmt.Fprintf(b, "  delay    %s  — waited before the request goes on\n", d)
+	}
+	for _, th := range []struct {
+		t     config.Throttle
+		where string
+	}{{rt.Throttle, "the route's"}, {t.cfg.Simulate.Throttle, "[simulate]'s, shared by every request"}} {
+		if !th.t.IsZero() {
+			fmt.Fprintf(b, "  throttle %s  — %s\n", th.t, th.where)
+		}
+	}
+	if rt.Fail.Rate > 0 {
+		what := "get a simulated 503"
+		if rt.Fail.Mode == config.FailReset {
+			what = "have their connection dropped"
+		}
+		fmt.Fprintf(b, "  fail     %s of requests %s\n", percent(rt.Fail.Rate), what)
+	}
 }

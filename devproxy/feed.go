@@ -47,6 +47,20 @@ type feedEntry struct {
 	MessagesIn  int64            `json:"messages_in,omitempty"`
 	MessagesOut int64            `json:"messages_out,omitempty"`
 	Headers     *exchangeHeaders `json:"headers,omitempty"`
+	// Mock marks an answer from the route's mock; Simulated names the
+	// network conditions devproxy applied ("delay 300ms, throttle").
+	Mock      bool   `json:"mock,omitempty"`
+	Simulated string `json:"simulated,omitempty"`
+
+	// What only a HAR export needs; never sent to the page.
+	host   string          // the Host the browser asked
+	https  bool            // it came over TLS
+	proto  string          // "HTTP/1.1"
+	wait   time.Duration   // until the response headers
+	reqLen int64           // the request's Content-Length, -1 when unknown
+	bodies *capturedBodies // nil when no status page was open
+	// bodiesDropped: the bodies were captured, then dropped to keep harTotalCap.
+	bodiesDropped bool
 }
 
 // exchangeHeaders are the headers of one request at each hop, web.Masked, so
@@ -71,6 +85,7 @@ type feed struct {
 	mu      sync.Mutex
 	ring    []feedEntry
 	next    int // where the next entry goes once the ring is full
+	kept    int // body bytes the ring's entries hold, at most harTotalCap
 	viewers map[*viewer]struct{}
 	closed  chan struct{} // closed on shutdown: every viewer disconnects
 	once    sync.Once
@@ -95,12 +110,15 @@ func (f *feed) watched() bool { return f.viewing.Load() > 0 }
 func (f *feed) publish(e feedEntry) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.kept += e.bodies.kept()
 	if len(f.ring) < feedRingSize {
 		f.ring = append(f.ring, e)
 	} else {
+		f.kept -= f.ring[f.next].bodies.kept()
 		f.ring[f.next] = e
 		f.next = (f.next + 1) % feedRingSize
 	}
+	f.trimBodies()
 	for v := range f.viewers {
 		select {
 		case v.ch <- e:
@@ -109,6 +127,41 @@ func (f *feed) publish(e feedEntry) {
 			f.dropped.Add(1)
 		}
 	}
+}
+
+// trimBodies drops the captured bodies of the oldest entries until the
+// ring holds at most harTotalCap of them. Called with f.mu held.
+func (f *feed) trimBodies() {
+	for i := 0; f.kept > harTotalCap && i < len(f.ring); i++ {
+		e := &f.ring[(f.next+i)%len(f.ring)] // oldest first
+		if e.bodies != nil {
+			f.kept -= e.bodies.kept()
+			e.bodies = nil
+			e.bodiesDropped = true
+		}
+	}
+}
+
+// entriesAfter returns the ring's entries with an ID above after, oldest
+// first, each once: a WebSocket's entry is published when it opens and
+// again when it closes, and the later one wins.
+func (f *feed) entriesAfter(after uint64) []feedEntry {
+	f.mu.Lock()
+	ordered := make([]feedEntry, 0, len(f.ring))
+	ordered = append(ordered, f.ring[f.next:]...)
+	ordered = append(ordered, f.ring[:f.next]...)
+	f.mu.Unlock()
+	last := make(map[uint64]int, len(ordered))
+	for i, e := range ordered {
+		last[e.ID] = i
+	}
+	out := ordered[:0]
+	for i, e := range ordered {
+		if e.ID > after && last[e.ID] == i {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // subscribe registers a viewer and returns the backlog, oldest first.
@@ -245,7 +298,9 @@ func (ri *requestInfo) entry(r *http.Request, status int, dur time.Duration, siz
 		path += "?" + r.URL.RawQuery
 	}
 	e := feedEntry{ID: ri.id, Time: ri.start, Method: r.Method, Path: path, Route: ri.route, Status: status,
-		DurMS: float64(dur.Microseconds()) / 1000, Bytes: size, Error: ri.outcome, Fix: ri.fix}
+		DurMS: float64(dur.Microseconds()) / 1000, Bytes: size, Error: ri.outcome, Fix: ri.fix,
+		Mock: ri.mocked, Simulated: ri.simulated,
+		host: r.Host, https: r.TLS != nil, proto: r.Proto, wait: ri.wait, reqLen: r.ContentLength, bodies: ri.bodies}
 	if ri.ws != nil {
 		e.MessagesIn, e.MessagesOut = ri.ws.in.messages.Load(), ri.ws.out.messages.Load()
 	}

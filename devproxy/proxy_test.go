@@ -147,11 +147,10 @@ func TestProxyForwardsEveryMethodAndBody(t *testing.T) {
 	}
 }
 
-// TestProxyStreamsSSE: an event reaches the client while the backend
-// handler is still running, i.e. it is flushed, not buffered.
-func TestProxyStreamsSSE(t *testing.T) {
-	t.Parallel()
-	release := make(chan struct{})
+// sseBackend streams the event "first", then, once release is closed,
+// the event second, and keeps the stream open until the client leaves.
+func sseBackend(t *testing.T, release <-chan struct{}, second string) *httptest.Server {
+	t.Helper()
 	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		fmt.Fprint(w, "data: first\n\n")
@@ -159,10 +158,22 @@ func TestProxyStreamsSSE(t *testing.T) {
 		select {
 		case <-release:
 		case <-r.Context().Done():
+			return
 		}
-		fmt.Fprint(w, "data: second\n\n")
+		fmt.Fprintf(w, "data: %s\n\n", second)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
 	}))
 	t.Cleanup(be.Close)
+	return be
+}
+
+// TestProxyStreamsSSE: an event reaches the client while the backend
+// handler is still running, i.e. it is flushed, not buffered.
+func TestProxyStreamsSSE(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	be := sseBackend(t, release, "second")
 	defer close(release)
 	p := startProxy(t, fmt.Sprintf("[routes]\n\"/events\" = %q\n", be.URL))
 	res, err := http.Get(p.URL + "/events")

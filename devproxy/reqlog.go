@@ -23,6 +23,15 @@ type requestInfo struct {
 	start   time.Time
 	hdr     *exchangeHeaders // nil unless a status page is watching
 	ws      *wsCountingConn  // a relayed WebSocket, for its message counts
+	bodies  *capturedBodies  // nil unless a status page is watching: the start of each body, for HAR
+	wait    time.Duration    // from the start until the response headers were written
+	// mocked is set when the route's mock answered; simulated describes
+	// the network conditions applied (only while a status page watches).
+	mocked    bool
+	simulated string
+	// dropped is set when a simulated failure dropped the connection
+	// without an answer: the log shows status 0, as browsers do.
+	dropped bool
 }
 
 type requestInfoKey struct{}
@@ -63,6 +72,13 @@ func noteOutcome(r *http.Request, outcome string) {
 	}
 }
 
+// noteMocked records that the route's mock answered r.
+func noteMocked(r *http.Request) {
+	if ri := infoFrom(r); ri != nil {
+		ri.mocked = true
+	}
+}
+
 // noteFix records the fix for the outcome noted on r.
 func noteFix(r *http.Request, fix string) {
 	if ri := infoFrom(r); ri != nil {
@@ -90,10 +106,14 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		}
 		rec, ri := &lr.rec, &lr.ctx.ri
 		rec.ri = ri
-		if s.feed.watched() { // header clones cost allocations; make them only for a viewer
+		if s.feed.watched() { // header clones and body copies cost allocations; make them only for a viewer
 			in := web.MaskHeaders(r.Header, nil)
 			in.Set("Host", r.Host)
 			ri.hdr = &exchangeHeaders{RequestIn: in}
+			ri.bodies = &capturedBodies{}
+			if r.Body != nil && r.Body != http.NoBody {
+				r.Body = &capturingBody{ReadCloser: r.Body, c: &ri.bodies.req}
+			}
 		}
 		if web.IsUpgrade(r) {
 			rec.onHijack = func() {
@@ -126,8 +146,16 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 // logRequest writes the one line for a finished request.
 func (s *Server) logRequest(r *http.Request, rec *statusRecorder, ri *requestInfo, start time.Time) {
 	status := rec.status
-	if status == 0 {
+	switch {
+	case ri.dropped:
+		status = 0
+	case status == 0:
 		status = http.StatusOK
+	}
+	if ri.hdr != nil && status == http.StatusSwitchingProtocols {
+		// ReverseProxy fills in the 101's headers after the hijack that
+		// captured them: take them again now that the handler is done.
+		ri.hdr.ResponseOut = web.MaskHeaders(rec.Header(), nil)
 	}
 	if ri.route != "devproxy" { // the status page's own polling would flood its log
 		s.feed.publish(ri.entry(r, status, time.Since(start), rec.bytes))
@@ -187,7 +215,7 @@ func (w *statusRecorder) WriteHeader(code int) {
 	if w.status == 0 || w.status < 200 {
 		w.status = code
 		if code >= 200 {
-			w.captureOut()
+			w.answered()
 		}
 	}
 	w.ResponseWriter.WriteHeader(code)
@@ -196,14 +224,25 @@ func (w *statusRecorder) WriteHeader(code int) {
 func (w *statusRecorder) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
-		w.captureOut()
+		w.answered()
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
 	if err != nil {
 		w.writeFailed = true
 	}
+	if w.ri != nil && w.ri.bodies != nil {
+		w.ri.bodies.res.add(b[:n])
+	}
 	return n, err
+}
+
+// answered notes when the final response headers leave, and what they are.
+func (w *statusRecorder) answered() {
+	if w.ri != nil {
+		w.ri.wait = time.Since(w.ri.start)
+	}
+	w.captureOut()
 }
 
 func (w *statusRecorder) Flush() {
@@ -221,7 +260,7 @@ func (w *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 			w.ri.ws = &wsCountingConn{Conn: conn}
 			conn = w.ri.ws
 		}
-		w.captureOut()
+		w.answered()
 		if w.onHijack != nil {
 			w.onHijack()
 		}

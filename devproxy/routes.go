@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/devproxy/devproxy/devproxy/config"
@@ -21,6 +22,8 @@ type table struct {
 	// hosts is who devproxy answers to and what its own origins are,
 	// worked out once here rather than on every request.
 	hosts *hostPolicy
+	// global is [simulate]: conditions every request shares.
+	global sim
 }
 
 // route is one compiled [routes] entry, or the dev-server frontend.
@@ -38,14 +41,16 @@ type route struct {
 	origins      originPolicy // who may open WebSockets through this route, beyond devproxy's own origins
 	hosts        *hostPolicy  // the table's: devproxy's own origins
 	notes        onceLog      // one-time explanations already logged for this route (cookie rewrites, CORS origins)
+	sim          sim          // the route's own delay, throttle and fail
 }
 
 // compileTable builds the routing table for cfg. It does not touch the
 // network, so a reload can build it without disturbing traffic.
 func (s *Server) compileTable(cfg *config.Config) (*table, error) {
 	t := &table{cfg: cfg, byPath: make(map[string]*route, len(cfg.Routes)), hosts: newHostPolicy(cfg)}
+	t.global = newSim(cfg.Simulate.Delay, cfg.Simulate.Throttle, config.Fail{}, "")
 	for _, rc := range cfg.Routes {
-		rt, err := s.compileRoute(rc, rc.Path)
+		rt, err := s.compileRoute(t, rc, rc.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -56,7 +61,7 @@ func (s *Server) compileTable(cfg *config.Config) (*table, error) {
 	switch fe := cfg.Frontend; {
 	case fe.DevServer != "":
 		rc := config.Route{Path: "/", Target: fe.DevServer, Timeout: cfg.Timeout, Retry: cfg.Retry, Cookies: "passthrough", Redirects: "passthrough"}
-		rt, err := s.compileRoute(rc, "frontend")
+		rt, err := s.compileRoute(t, rc, "frontend")
 		if err != nil {
 			return nil, err
 		}
@@ -71,24 +76,35 @@ func (s *Server) compileTable(cfg *config.Config) (*table, error) {
 		if err != nil {
 			return nil, err
 		}
-		t.static = h
+		t.static = s.simulated("static", nil, &sim{}, &t.global, h)
 	}
 	return t, nil
 }
 
-func (s *Server) compileRoute(rc config.Route, name string) (*route, error) {
+// compileRoute builds one route of t: its proxy, or its mock, inside its
+// network conditions.
+func (s *Server) compileRoute(t *table, rc config.Route, name string) (*route, error) {
 	u, err := url.Parse(rc.Target)
 	if err != nil {
 		return nil, fmt.Errorf("route %s: %w", name, err)
 	}
-	rt := &route{Route: rc, name: name, target: u, addr: web.HostPort(u)}
-	rt.targetOrigin = web.OriginOf(u)
+	rt := &route{Route: rc, name: name, target: u}
+	if rc.Target != "" {
+		rt.addr = web.HostPort(u)
+		rt.targetOrigin = web.OriginOf(u)
+	}
 	if rc.Rewrite != nil {
 		if rt.rewrite, err = regexp.Compile(rc.Rewrite.From); err != nil {
 			return nil, fmt.Errorf("route %s: %w", name, err)
 		}
 	}
-	rt.proxy = s.newRouteProxy(rt)
+	rt.sim = newSim(rc.Delay, rc.Throttle, rc.Fail, config.DisplayKey([]string{"routes", rc.Path, "fail"})+" = "+strconv.FormatFloat(rc.Fail.Rate, 'f', -1, 64))
+	if rc.Mock != nil {
+		rt.proxy = s.mockHandler(rt) // the mock wins: the target, if any, is never contacted
+	} else {
+		rt.proxy = s.newRouteProxy(rt)
+	}
+	rt.proxy = s.simulated(name, rt, &rt.sim, &t.global, rt.proxy)
 	return rt, nil
 }
 

@@ -81,6 +81,7 @@ type Server struct {
 	warnings          func(*config.Config) []*config.Error
 	upgrades          upgradeTracker // relayed WebSockets, closed at shutdown, kept across reloads
 	debounce          time.Duration  // reloadDebounce; tests that save hundreds of times shorten it
+	overrides         overrides      // the status page's switches, kept across reloads
 
 	// The TLS side of an https listen (https.go); nil for plain HTTP.
 	tlsConfig    *tls.Config

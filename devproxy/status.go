@@ -19,6 +19,22 @@ type routeStatus struct {
 	Up           bool      `json:"up"`
 	DownReason   string    `json:"down_reason,omitempty"`
 	LastAnswered time.Time `json:"last_answered,omitzero"`
+	// Mock is the mock's answer when the route has one; it wins over Target.
+	Mock string `json:"mock,omitempty"`
+	// Delay, Throttle and Fail are what the file sets for the route ("" when not).
+	Delay    string `json:"delay,omitempty"`
+	Throttle string `json:"throttle,omitempty"`
+	Fail     string `json:"fail,omitempty"`
+	// Override is what the status page's switches set, nil when nothing.
+	Override *overrideState `json:"override,omitempty"`
+}
+
+// networkPreset is one "slow" choice on the status page.
+type networkPreset struct {
+	Name     string `json:"name"`
+	Title    string `json:"title"`
+	Delay    string `json:"delay"`
+	Throttle string `json:"throttle"`
 }
 
 type statusReport struct {
@@ -30,6 +46,10 @@ type statusReport struct {
 	Processes   []process.Status `json:"processes"`
 	Uptime      string           `json:"uptime"`
 	Phone       *phoneStatus     `json:"phone,omitempty"`
+	// Simulate is [simulate] ("" when off); Networks the presets the
+	// "slow" switch offers.
+	Simulate string          `json:"simulate,omitempty"`
+	Networks []networkPreset `json:"networks"`
 }
 
 // serveOwn answers devproxy's reserved paths; they are never proxied.
@@ -49,6 +69,10 @@ func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, t *table) {
 		s.serveCA(w, r)
 	case phoneQRPath:
 		s.servePhoneQR(w, r, t)
+	case harPath:
+		s.serveHAR(w, r)
+	case config.ReservedPrefix + "/override":
+		s.serveOverride(w, r, t)
 	case config.ReservedPrefix + "/status.js":
 		w.Header().Set("Cache-Control", "no-store")
 		http.ServeFileFS(w, r, s.assets, "status.js")
@@ -81,9 +105,11 @@ func (s *Server) statusReport(ctx context.Context, t *table) statusReport {
 	if t.front != nil {
 		routes = append(append([]*route(nil), routes...), t.front)
 	}
-	addrs := make([]string, len(routes))
-	for i, rt := range routes {
-		addrs[i] = rt.addr
+	addrs := make([]string, 0, len(routes))
+	for _, rt := range routes {
+		if rt.Mock == nil {
+			addrs = append(addrs, rt.addr)
+		}
 	}
 	rep.Processes = []process.Status{}
 	if sv := s.processes.Load(); sv != nil {
@@ -92,9 +118,29 @@ func (s *Server) statusReport(ctx context.Context, t *table) statusReport {
 	probed := s.probe.check(ctx, addrs)
 	rep.Routes = []routeStatus{}
 	for _, rt := range routes {
-		p := probed[rt.addr]
-		rep.Routes = append(rep.Routes, routeStatus{Path: rt.Path, Name: rt.name, Target: rt.target.String(),
-			Up: p.up, DownReason: p.err, LastAnswered: s.health.lastAnswered(rt.addr)})
+		rs := routeStatus{Path: rt.Path, Name: rt.name, Target: rt.target.String(), Override: s.overrides.state(rt.name)}
+		if rt.Mock != nil {
+			rs.Mock, rs.Up = rt.Mock.String(), true // answered by devproxy itself: nothing to probe
+		} else {
+			p := probed[rt.addr]
+			rs.Up, rs.DownReason, rs.LastAnswered = p.up, p.err, s.health.lastAnswered(rt.addr)
+		}
+		if rt.Delay > 0 {
+			rs.Delay = rt.Delay.String()
+		}
+		if !rt.Throttle.IsZero() {
+			rs.Throttle = rt.Throttle.String()
+		}
+		if rt.Fail.Rate > 0 {
+			rs.Fail = rt.Fail.String()
+		}
+		rep.Routes = append(rep.Routes, rs)
+	}
+	if !t.cfg.Simulate.IsZero() {
+		rep.Simulate = t.cfg.Simulate.String()
+	}
+	for _, n := range config.Networks {
+		rep.Networks = append(rep.Networks, networkPreset{Name: n.Name, Title: n.Title, Delay: n.Delay.String(), Throttle: n.Throttle.String()})
 	}
 	return rep
 }

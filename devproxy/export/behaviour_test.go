@@ -60,6 +60,12 @@ redirects = "passthrough"
 [routes."/cors"]
 target = "http://%[2]s"
 
+[routes."/mock"]
+mock = { status = 201, body = '{"id": 1, "see": "{path}"}', headers = { "X-Mock" = "yes" } }
+
+[routes."/mockfile"]
+mock = { file = "mocks/users.json", headers = { "X-Total-Count" = "1" } }
+
 [routes."/cors".cors]
 allow_origins = ["http://allowed.test"]
 allow_credentials = true
@@ -132,6 +138,8 @@ var suites = []suite{
 		{name: "cors request allowed origin", check: checkCORSAllowed},
 		{name: "cors preflight refused origin", check: checkPreflightRefused},
 		{name: "cors request refused origin", check: checkCORSRefused},
+		{name: "mock body", check: checkMockBody},
+		{name: "mock file", check: checkMockFile},
 		{name: "static spa fallback", check: checkStatic},
 		{name: "dotfiles not served", check: checkDotfiles},
 		{name: "foreign host refused", check: checkForeignHost},
@@ -200,6 +208,10 @@ func suiteSetup(t *testing.T, configFormat string, b *backends) (*config.Config,
 	writeFile(t, filepath.Join(dist, "index.html"), indexHTML)
 	writeFile(t, filepath.Join(dist, "app.js"), appJS)
 	writeFile(t, filepath.Join(dist, ".env"), "SECRET=1")
+	if err := os.Mkdir(filepath.Join(dir, "mocks"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "mocks", "users.json"), mockUsers)
 	path := filepath.Join(dir, config.DefaultFile)
 	text := fmt.Sprintf(configFormat, testkit.FreeAddr(t), b.a.Listener.Addr(), b.b.Listener.Addr())
 	writeFile(t, path, text)

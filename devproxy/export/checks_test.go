@@ -720,3 +720,38 @@ func checkBasePathResponses(p *proxy) error {
 	errs = append(errs, expectCookies(res, map[string]string{"sid": "/", "pref": "/v1/settings"}))
 	return errors.Join(errs...)
 }
+
+// mockUsers is the mock file of the static suite's /mockfile route.
+const mockUsers = `[{"id":1,"name":"Ada"}]`
+
+// checkMock checks one mocked answer: status, body, Content-Type, a
+// header of the mock's own and devproxy's Cache-Control.
+func checkMock(p *proxy, method, path string, status int, body, ctype string, header [2]string) error {
+	res, got, err := p.do(method, path, nil, nil)
+	switch {
+	case err != nil:
+		return err
+	case res.StatusCode != status || string(got) != body:
+		return fmt.Errorf("%s %s = %d %.100q, want %d %q", method, path, res.StatusCode, got, status, body)
+	case res.Header.Get("Content-Type") != ctype:
+		return fmt.Errorf("%s %s: Content-Type %q, want %q", method, path, res.Header.Get("Content-Type"), ctype)
+	case res.Header.Get(header[0]) != header[1] || res.Header.Get("Cache-Control") != "no-store":
+		return fmt.Errorf("%s %s: %s %q, Cache-Control %q; want %q and no-store", method, path, header[0], res.Header.Get(header[0]), res.Header.Get("Cache-Control"), header[1])
+	}
+	return nil
+}
+
+func checkMockBody(p *proxy) error {
+	const body = `{"id": 1, "see": "{path}"}` // braces are no placeholder, a "$" no variable
+	return errors.Join(
+		checkMock(p, "GET", "/mock", 201, body, "application/json", [2]string{"X-Mock", "yes"}),
+		checkMock(p, "POST", "/mock/deeper?x=1", 201, body, "application/json", [2]string{"X-Mock", "yes"}),
+	)
+}
+
+func checkMockFile(p *proxy) error {
+	return errors.Join(
+		checkMock(p, "GET", "/mockfile", 200, mockUsers, "application/json", [2]string{"X-Total-Count", "1"}),
+		checkMock(p, "GET", "/mockfile/7", 200, mockUsers, "application/json", [2]string{"X-Total-Count", "1"}),
+	)
+}
