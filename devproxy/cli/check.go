@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/devproxy/devproxy/devproxy/config"
@@ -38,8 +39,11 @@ func printTable(w io.Writer, cfg *config.Config) {
 	case cfg.HTTPS:
 		fmt.Fprintf(tw, "  tls\tdevproxy's local CA (devproxy trust)\n")
 	}
+	if !cfg.Simulate.IsZero() {
+		fmt.Fprintf(tw, "  simulate\t%s  [every request]\n", cfg.Simulate)
+	}
 	for _, rt := range cfg.Routes {
-		fmt.Fprintf(tw, "  %s\t→ %s%s\n", rt.Path, rt.Target, routeFlags(rt))
+		fmt.Fprintf(tw, "  %s\t→ %s%s\n", rt.Path, rt.Answer(), routeFlags(rt))
 	}
 	switch fe := cfg.Frontend; {
 	case fe.DevServer != "":
@@ -82,6 +86,17 @@ func routeFlags(rt config.Route) string {
 	}
 	if rt.Cookies == "passthrough" {
 		s += " cookies=passthrough"
+	}
+	if rt.Delay > 0 {
+		s += " delay=" + rt.Delay.String()
+	}
+	if th := rt.Throttle; th.Down == th.Up && !th.IsZero() {
+		s += " throttle=" + th.Down.String()
+	} else if !th.IsZero() {
+		s += fmt.Sprintf(" throttle=down:%s,up:%s", th.Down, th.Up)
+	}
+	if rt.Fail.Rate > 0 {
+		s += " fail=" + strings.Replace(rt.Fail.String(), " ", "/", 1) // fail=10%/503
 	}
 	if s == "" {
 		return ""

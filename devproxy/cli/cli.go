@@ -41,6 +41,7 @@ func commands() []command {
 		{"serve", "run the proxy (the default when no command is given)", runServe},
 		{"check", "validate devproxy.toml and print the route table", runCheck},
 		{"export", "write the route table as nginx or Caddy configuration", runExport},
+		{"har", "save the running devproxy's request log as a HAR file", runHAR},
 		{"which", "explain where a URL path would be sent, without sending it", runWhich},
 		{"init", "write a devproxy.toml for the project in the current directory", runInit},
 		{"demo", "run a built-in demo: a page, an API and devproxy in front of both", runDemo},
