@@ -223,7 +223,14 @@ func newPage(t testing.TB) *page {
 // openPage opens a fresh page in b, closed when the test ends.
 func openPage(t testing.TB, b *browser) *page {
 	t.Helper()
-	v, err := b.call(map[string]any{"op": "newPage"})
+	return openPageBy(t, b, map[string]any{"op": "newPage"})
+}
+
+// openPageBy sends req, which opens a page in b, and returns that page,
+// closed when the test ends.
+func openPageBy(t testing.TB, b *browser, req map[string]any) *page {
+	t.Helper()
+	v, err := b.call(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,6 +368,52 @@ func (p *page) Cookies() []browserCookie {
 	var cs []browserCookie
 	p.do("cookies", nil, &cs)
 	return cs
+}
+
+// Download clicks selector and saves the download it starts to path; it
+// returns the file name the page suggested.
+func (p *page) Download(selector, path string) string {
+	p.t.Helper()
+	var name string
+	p.do("download", map[string]any{"selector": selector, "path": path}, &name)
+	return name
+}
+
+// newPageFromHAR opens a page in a fresh context that answers every
+// request from the HAR file at path, as Playwright replays one in
+// Chromium; a request the file does not hold fails.
+func newPageFromHAR(t testing.TB, path string) *page {
+	t.Helper()
+	return openPageBy(t, sharedBrowser(t), map[string]any{"op": "newPageFromHAR", "har": path})
+}
+
+// SaveArtifact writes a full-page screenshot to e2e/artifacts/name (CI
+// keeps that directory) and checks it holds an image of some size.
+func (p *page) SaveArtifact(name string) {
+	p.t.Helper()
+	artifacts, err := filepath.Abs("artifacts")
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		p.t.Fatal(err)
+	}
+	shot := filepath.Join(artifacts, name)
+	p.Screenshot(shot)
+	if fi, err := os.Stat(shot); err != nil || fi.Size() < 10<<10 {
+		p.t.Errorf("screenshot %s: %v (size %v)", shot, err, fi)
+	}
+}
+
+// ExpectNoConsoleErrors fails the test for each console error and
+// uncaught exception the page has had.
+func (p *page) ExpectNoConsoleErrors() {
+	p.t.Helper()
+	for _, m := range p.Console() {
+		if m.Type == "error" || m.Type == "pageerror" {
+			p.t.Errorf("console %s: %s", m.Type, m.Text)
+		}
+	}
 }
 
 // Screenshot writes a full-page PNG to path.

@@ -49,7 +49,14 @@ func startProxy(t testing.TB, configText string) *proxy {
 // startProxyLogged is startProxy with a logger of the test's choosing.
 func startProxyLogged(t testing.TB, configText string, log *slog.Logger) *proxy {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), config.DefaultFile)
+	return startProxyIn(t, t.TempDir(), configText, log)
+}
+
+// startProxyIn writes configText to devproxy.toml in dir, where the files
+// it names (a static build, mock files) are, and serves it.
+func startProxyIn(t testing.TB, dir, configText string, log *slog.Logger) *proxy {
+	t.Helper()
+	path := filepath.Join(dir, config.DefaultFile)
 	if err := os.WriteFile(path, []byte(configText), 0o644); err != nil {
 		t.Fatal(err)
 	}

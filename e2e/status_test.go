@@ -5,8 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -147,21 +145,8 @@ dev_server = "http://%s"
 			t.Errorf("detail view shows the secret %q", secret)
 		}
 	}
-	for _, m := range b.Console() {
-		if m.Type == "error" || m.Type == "pageerror" {
-			t.Errorf("console %s: %s", m.Type, m.Text)
-		}
-	}
-
-	artifacts, _ := filepath.Abs("artifacts")
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	shot := filepath.Join(artifacts, "status.png")
-	b.Screenshot(shot)
-	if fi, err := os.Stat(shot); err != nil || fi.Size() < 10<<10 {
-		t.Errorf("screenshot %s: %v (size %v)", shot, err, fi)
-	}
+	b.ExpectNoConsoleErrors()
+	b.SaveArtifact("status.png")
 }
 
 // startReadyAndFailedProcesses starts a stand-in dev server (this test

@@ -48,17 +48,12 @@ async function refreshStatus() {
     $('summary').textContent = 'devproxy is not answering';
     return;
   }
-  $('summary').textContent = [st.version, `config ${st.config || '(built-in)'}`, `frontend: ${st.frontend}`, `up ${st.uptime}`].filter(Boolean).join(' · ');
+  $('summary').textContent = [st.version, `config ${st.config || '(built-in)'}`, `frontend: ${st.frontend}`,
+    st.simulate && `simulate: ${st.simulate}`, `up ${st.uptime}`].filter(Boolean).join(' · ');
   $('config-error-box').hidden = !st.config_error;
   $('config-error').textContent = st.config_error || '';
   showPhone(st.phone);
-  const body = $('routes').tBodies[0];
-  body.replaceChildren(...st.routes.map((r) => el('tr', { 'data-name': r.name, 'data-up': String(r.up) },
-    el('td', {}, el('span', { class: 'dot' + (r.up ? ' up' : '') }), r.up ? 'up' : 'down'),
-    el('td', { class: 'mono' }, r.name === 'frontend' ? '/ (frontend)' : r.path),
-    el('td', { class: 'mono' }, r.target),
-    el('td', {}, r.last_answered ? ago(r.last_answered) : '—'),
-    el('td', { class: 'dim path' }, r.up ? '' : (r.down_reason || '').replace(/^dial tcp[46]? /, '')))));
+  renderRoutes(st);
   const procs = st.processes || [];
   $('processes-box').hidden = procs.length === 0;
   $('processes').tBodies[0].replaceChildren(...procs.map((p) => el('tr', { 'data-name': p.name, 'data-state': p.state },
@@ -92,6 +87,82 @@ function showPhone(ph) {
   }
 }
 
+// --- routes and their switches ------------------------------------------------
+
+const routeRows = new Map(); // name → tr, kept across refreshes so an open select stays open
+
+// describeNetwork is what the file sets for a route: its delay, throttle and fail.
+function describeNetwork(r) {
+  return [r.delay && `delay ${r.delay}`, r.throttle && `throttle ${r.throttle}`, r.fail && `fail ${r.fail}`].filter(Boolean).join(' · ');
+}
+
+function switchSelect(kind, options) {
+  return el('select', { 'data-switch': kind, title: kind === 'offline'
+    ? 'offline: every request to this route fails (a 503 page, or the connection is dropped)'
+    : 'slow: a network preset instead of the delay and throttle the file sets, or none at all' },
+  ...options.map(([value, label]) => el('option', { value }, label)));
+}
+
+function renderRoutes(st) {
+  const body = $('routes').tBodies[0];
+  const networkOptions = [['', 'as configured'], ['none', 'full speed'],
+    ...st.networks.map((n) => [n.name, `${n.name}: ${n.delay}, ${n.throttle.replace(/, up .*/, '').replace(/^down /, '')}`])];
+  const rows = st.routes.map((r) => {
+    let tr = routeRows.get(r.name);
+    if (!tr) {
+      tr = el('tr', { 'data-name': r.name },
+        el('td', {}), el('td', { class: 'mono' }), el('td', { class: 'mono' }), el('td', { class: 'dim' }),
+        el('td', { class: 'switches' }, switchSelect('offline', [['', 'online'], ['503', 'offline: 503'], ['reset', 'offline: reset']]), ' ',
+          switchSelect('network', networkOptions)),
+        el('td', {}), el('td', { class: 'dim path' }));
+      for (const sel of tr.querySelectorAll('select')) sel.addEventListener('change', () => setSwitch(r.name, tr));
+      routeRows.set(r.name, tr);
+    }
+    const ov = r.override || {};
+    tr.dataset.up = String(r.up);
+    tr.dataset.override = ov.offline || ov.network ? 'true' : 'false';
+    tr.classList.toggle('overridden', tr.dataset.override === 'true');
+    const c = tr.cells;
+    c[0].replaceChildren(el('span', { class: 'dot' + (r.up ? ' up' : '') }), r.mock ? 'mock' : r.up ? 'up' : 'down');
+    c[1].textContent = r.name === 'frontend' ? '/ (frontend)' : r.path;
+    c[2].replaceChildren(...(r.mock
+      ? [el('span', { class: 'badge' }, 'mock'), ' ' + r.mock, r.target ? el('span', { class: 'dim instead' }, `instead of ${r.target}`) : '']
+      : [r.target]));
+    c[3].textContent = describeNetwork(r) || '—';
+    for (const sel of c[4].querySelectorAll('select')) {
+      const want = (sel.dataset.switch === 'offline' ? ov.offline : ov.network) || '';
+      if (document.activeElement !== sel) sel.value = want;
+      sel.classList.toggle('on', want !== '');
+    }
+    c[5].textContent = r.mock ? '—' : r.last_answered ? ago(r.last_answered) : '—';
+    c[6].textContent = r.up ? '' : (r.down_reason || '').replace(/^dial tcp[46]? /, '');
+    return tr;
+  });
+  for (const name of routeRows.keys()) {
+    if (!st.routes.some((r) => r.name === name)) routeRows.delete(name);
+  }
+  body.replaceChildren(...rows);
+  $('overrides-note').hidden = !rows.some((tr) => tr.dataset.override === 'true');
+}
+
+// setSwitch sends a route's two switches to devproxy. The X-Devproxy header
+// (and the JSON body) make it a request no other site's page can send.
+async function setSwitch(name, tr) {
+  const [offline, network] = [...tr.querySelectorAll('select')].map((s) => s.value);
+  try {
+    const res = await fetch('override', {
+      method: 'POST', cache: 'no-store',
+      headers: { 'Content-Type': 'application/json', 'X-Devproxy': '1' },
+      body: JSON.stringify({ route: name, offline, network }),
+    });
+    if (!res.ok) throw new Error((await res.json()).error || res.statusText);
+    $('switch-error').textContent = '';
+  } catch (e) {
+    $('switch-error').textContent = `could not switch ${name}: ${e.message}`;
+  }
+  refreshStatus();
+}
+
 // --- request log -------------------------------------------------------------
 
 function matches(e) {
@@ -104,13 +175,14 @@ function matches(e) {
 }
 
 function row(e) {
-  const statusText = e.status === 101 ? (e.open ? '101 open' : '101 closed') : e.status;
+  const statusText = e.status === 101 ? (e.open ? '101 open' : '101 closed') : e.status === 0 ? 'dropped' : e.status;
+  const notes = [e.mock && 'mock', e.simulated, e.error].filter(Boolean).join(' · ');
   const tr = el('tr', { 'data-id': e.id, 'data-status': e.status, 'data-route': e.route },
     el('td', { class: 'dim' }, new Date(e.time).toLocaleTimeString()),
     el('td', { class: 'mono' }, e.method),
     el('td', { class: 'mono path', title: [e.error, e.fix && 'fix: ' + e.fix].filter(Boolean).join('\n') }, e.path),
     el('td', { class: 'mono' }, e.route),
-    el('td', { class: 's' + String(e.status)[0] }, statusText, e.error ? el('span', { class: 'dim' }, ' · ' + e.error) : ''),
+    el('td', { class: 's' + (e.status === 0 ? '5' : String(e.status)[0]) }, statusText, notes ? el('span', { class: 'dim' }, ' · ' + notes) : ''),
     el('td', { class: 'num' }, e.open ? '…' : dur(e.dur_ms)),
     el('td', { class: 'num', title: e.status === 101 ? 'WebSocket messages from ↑ and to ↓ the browser' : '' },
       e.status === 101 ? (e.open ? '—' : `↑${e.messages_in || 0} ↓${e.messages_out || 0} msgs`) : size(e.bytes)));
@@ -216,7 +288,13 @@ function connect() {
 
 for (const id of ['f-route', 'f-status']) $(id).addEventListener('change', renderLog);
 $('f-path').addEventListener('input', renderLog);
-$('clear').addEventListener('click', () => { entries.clear(); renderLog(); });
+$('clear').addEventListener('click', () => {
+  // Export HAR then leaves out what was cleared: the log after the newest entry shown.
+  const newest = Math.max(0, ...entries.keys());
+  $('export-har').href = `har.json?download=1&after=${newest}`;
+  entries.clear();
+  renderLog();
+});
 $('detail-close').addEventListener('click', () => { selected = null; $('detail').classList.remove('open'); renderLog(); });
 $('routes').addEventListener('click', (ev) => {
   const tr = ev.target.closest('tr[data-name]');

@@ -21,6 +21,9 @@
 //   {"op":"url","page":P}                    value = the page's URL
 //   {"op":"cookies","page":P}                value = the context's cookies ({name,value,path,httpOnly,...})
 //   {"op":"screenshot","page":P,"path":F}    full-page PNG
+//   {"op":"download","page":P,"selector":S,"path":F}  click S and save the download it starts to F; value = its suggested name
+//   {"op":"newPageFromHAR","har":F}          a page in a new context that answers every request from the HAR file F
+//                                            (Playwright's routeFromHAR; requests not in it fail); value = a page id
 //   {"op":"closePage","page":P}              close the page and its context
 //   {"op":"close"}                           close the browser and exit
 import { chromium } from 'playwright-core';
@@ -44,19 +47,23 @@ const pageOf = (cmd) => {
   return p;
 };
 
+// track records a new page's console messages, errors and WebSockets and returns its id.
+const track = (context, page) => {
+  const messages = [];
+  const sockets = [];
+  page.on('console', (m) => messages.push({ type: m.type(), text: m.text() }));
+  page.on('pageerror', (e) => messages.push({ type: 'pageerror', text: String(e) }));
+  page.on('websocket', (ws) => sockets.push(ws.url()));
+  const id = nextPage++;
+  pages.set(id, { context, page, messages, sockets });
+  return id;
+};
+
 const run = async (cmd) => {
   switch (cmd.op) {
     case 'newPage': {
       const context = await browser.newContext();
-      const page = await context.newPage();
-      const messages = [];
-      const sockets = [];
-      page.on('console', (m) => messages.push({ type: m.type(), text: m.text() }));
-      page.on('pageerror', (e) => messages.push({ type: 'pageerror', text: String(e) }));
-      page.on('websocket', (ws) => sockets.push(ws.url()));
-      const id = nextPage++;
-      pages.set(id, { context, page, messages, sockets });
-      return id;
+      return track(context, await context.newPage());
     }
     case 'goto': {
       const res = await pageOf(cmd).page.goto(cmd.url, { waitUntil: 'load', timeout: cmd.timeoutMs || 20000 });
@@ -100,6 +107,20 @@ const run = async (cmd) => {
     case 'screenshot':
       await pageOf(cmd).page.screenshot({ path: cmd.path, fullPage: true });
       return cmd.path;
+    case 'download': {
+      const { page } = pageOf(cmd);
+      const [dl] = await Promise.all([
+        page.waitForEvent('download', { timeout: cmd.timeoutMs || 10000 }),
+        page.click(cmd.selector, { timeout: cmd.timeoutMs || 10000 }),
+      ]);
+      await dl.saveAs(cmd.path);
+      return dl.suggestedFilename();
+    }
+    case 'newPageFromHAR': {
+      const context = await browser.newContext();
+      await context.routeFromHAR(cmd.har, { notFound: 'abort' });
+      return track(context, await context.newPage());
+    }
     case 'closePage': {
       const p = pages.get(cmd.page);
       pages.delete(cmd.page);
