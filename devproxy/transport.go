@@ -79,8 +79,12 @@ type dialer struct {
 
 func (d *dialer) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	conn, err := d.dialOnce(ctx, network, addr)
-	if err == nil || !isRefused(err) {
-		return conn, err
+	if err == nil {
+		d.health.dialed(addr)
+		return conn, nil
+	}
+	if !isRefused(err) {
+		return nil, err
 	}
 	retry, _ := ctx.Value(retryKey{}).(time.Duration)
 	if retry <= 0 || !d.health.recentlyUp(addr) {
@@ -100,6 +104,7 @@ func (d *dialer) dialContext(ctx context.Context, network, addr string) (net.Con
 		}
 		conn, err = d.dialOnce(ctx, network, addr)
 		if err == nil {
+			d.health.dialed(addr)
 			d.log.Info("backend is back", "addr", addr)
 			return conn, nil
 		}
@@ -122,15 +127,27 @@ func (d *dialer) dialOnce(ctx context.Context, network, addr string) (net.Conn, 
 func isRefused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }
 
 // health remembers when each backend last answered, for the restart retry
-// and the status page.
+// and the status page, and which backends are down for good.
 type health struct {
-	lastOK     sync.Map // host:port → *atomic.Int64 (unix nanoseconds)
-	lastGiveUp sync.Map // host:port → *atomic.Int64: when a restart hold ran out
+	lastOK sync.Map // host:port → *atomic.Int64 (unix nanoseconds)
+	// down holds the backends whose restart hold ran out or whose command
+	// exited: requests fail at once until a dial to them succeeds again. A
+	// dial, not an answer, clears it, because an answer read after the
+	// command's exit was reported is no sign that it is back.
+	down sync.Map // host:port → struct{}
 }
 
 func (h *health) answered(hostport string) { stamp(&h.lastOK, hostport) }
 
-func (h *health) gaveUp(hostport string) { stamp(&h.lastGiveUp, hostport) }
+// gaveUp marks hostport down until a dial to it succeeds.
+func (h *health) gaveUp(hostport string) { h.down.Store(hostport, struct{}{}) }
+
+// dialed records that hostport accepted a connection: it is not down.
+func (h *health) dialed(hostport string) {
+	if _, isDown := h.down.Load(hostport); isDown { // a load first: most dials find nothing to delete
+		h.down.Delete(hostport)
+	}
+}
 
 // stamp records now for key in m.
 func stamp(m *sync.Map, key string) {
@@ -145,17 +162,16 @@ func stamp(m *sync.Map, key string) {
 }
 
 // recentlyUp reports whether hostport answered within recentlyUpWindow
-// and no restart hold has run out since.
+// and is not down.
 func (h *health) recentlyUp(hostport string) bool {
+	if _, isDown := h.down.Load(hostport); isDown {
+		return false
+	}
 	v, ok := h.lastOK.Load(hostport)
 	if !ok {
 		return false
 	}
-	last := v.(*atomic.Int64).Load()
-	if g, ok := h.lastGiveUp.Load(hostport); ok && g.(*atomic.Int64).Load() > last {
-		return false
-	}
-	return time.Since(time.Unix(0, last)) < recentlyUpWindow
+	return time.Since(time.Unix(0, v.(*atomic.Int64).Load())) < recentlyUpWindow
 }
 
 // lastAnswered returns when hostport last answered, or the zero time.
