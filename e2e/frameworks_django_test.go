@@ -27,8 +27,8 @@ func requireDjango(t *testing.T) {
 // startDjango starts (once) the Django app, at the root or behind scriptName.
 func startDjango(t *testing.T, f *framework, scriptName string) string {
 	t.Helper()
-	return f.start(t, "django"+scriptName, func() *exec.Cmd {
-		args := []string{fixturePath(t, "django", "serve.py"), filepath.Join(t.TempDir(), "db.sqlite3")}
+	return f.start(t, "django"+scriptName, func(dir string) *exec.Cmd {
+		args := []string{fixturePath(t, "django", "serve.py"), filepath.Join(dir, "db.sqlite3")}
 		if scriptName != "" {
 			args = append(args, scriptName)
 		}

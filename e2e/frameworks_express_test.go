@@ -19,7 +19,7 @@ func startExpress(t *testing.T) string {
 	for _, pkg := range []string{"express", "express-session", "csrf-sync"} {
 		requireNodeModules(t, pkg)
 	}
-	return expressApp.start(t, "express", func() *exec.Cmd {
+	return expressApp.start(t, "express", func(string) *exec.Cmd {
 		cmd := exec.Command("node", fixturePath(t, "express", "serve.mjs"))
 		cmd.Dir = testdataDir(t)
 		return cmd

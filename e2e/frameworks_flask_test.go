@@ -18,7 +18,7 @@ func startFlask(t *testing.T) string {
 	requireBrowser(t)
 	requirePython(t, "import flask, flask_wtf, sys; sys.exit(tuple(map(int, flask.__version__.split('.')[:2])) < (2, 2))",
 		"Flask 2.2 and Flask-WTF for /usr/bin/python3 not found; install them: apt-get install python3-flask python3-flaskext.wtf")
-	return flaskApp.start(t, "flask", func() *exec.Cmd {
+	return flaskApp.start(t, "flask", func(string) *exec.Cmd {
 		return exec.Command(debianPython, fixturePath(t, "flask", "serve.py"))
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -41,6 +42,9 @@ type framework struct {
 	err  error
 	cmd  *exec.Cmd
 	out  *testkit.Buffer // its output, for failure messages
+	// dir holds its files (Django's database): it lives as long as the
+	// process, not as long as the test that happened to start it.
+	dir string
 }
 
 var frameworks struct {
@@ -49,10 +53,18 @@ var frameworks struct {
 }
 
 // start runs cmd once (later calls return the first result) and waits for
-// its "listening on 127.0.0.1:PORT" line.
-func (f *framework) start(t *testing.T, name string, cmd func() *exec.Cmd) string {
+// its "listening on 127.0.0.1:PORT" line. cmd gets a directory for the
+// app's files, removed by stopFrameworks.
+func (f *framework) start(t *testing.T, name string, cmd func(dir string) *exec.Cmd) string {
 	t.Helper()
-	f.once.Do(func() { f.url, f.err = f.launch(name, cmd()) })
+	f.once.Do(func() {
+		if f.dir, f.err = os.MkdirTemp("", "devproxy-e2e-"+strings.ReplaceAll(name, "/", "-")+"-"); f.err == nil {
+			f.url, f.err = f.launch(name, cmd(f.dir))
+			if f.cmd == nil { // it never started, so stopFrameworks will not see it
+				os.RemoveAll(f.dir)
+			}
+		}
+	})
 	if f.err != nil {
 		t.Fatal(f.err)
 	}
@@ -113,6 +125,9 @@ func stopFrameworks() {
 			_ = syscall.Kill(-pid, syscall.SIGKILL)
 			<-done
 		}
+	}
+	for _, f := range frameworks.started {
+		os.RemoveAll(f.dir)
 	}
 }
 
