@@ -156,6 +156,8 @@ func TestViteHMROverHTTPS(t *testing.T) {
 	if proto != "h2" {
 		t.Errorf("main.js came over %q, want h2", proto)
 	}
+	// An edit made before the HMR socket is up is never announced to the page.
+	b.WaitConsole(0, "[vite] connected.", 10*time.Second)
 	if err := os.WriteFile(filepath.Join(dir, "style.css"), []byte("#title { color: rgb(0, 128, 0); }\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
