@@ -122,8 +122,14 @@ func TestThrottleTimesA256KiBBody(t *testing.T) {
 			if slow < want {
 				t.Errorf("%s took %v, less than the bucket allows (%v)", dir.name, slow, want)
 			}
-			if math.Abs(added.Seconds()-want.Seconds()) > 0.2*want.Seconds() {
-				t.Errorf("%s: throttling added %v, want %v ±20%%", dir.name, added, want)
+			// The lower bound above is exact: the bucket never lets a body
+			// through faster. Above it, a wait that overruns by more than
+			// one bucket slice (50 ms) is not made up, by design (no
+			// bursts), and a loaded CI machine overruns: 2.9 s instead of
+			// 2.05 s was seen under go test -race -count 4 beside Chromium.
+			// +50% still catches a body throttled twice (+100%).
+			if added.Seconds() > 1.5*want.Seconds() || added.Seconds() < 0.8*want.Seconds() {
+				t.Errorf("%s: throttling added %v, want %v (-20%%, +50%%)", dir.name, added, want)
 			}
 		})
 	}
