@@ -26,6 +26,8 @@ type options struct {
 	runs       int
 	quiet      bool
 	profileDir string
+	svg        string          // where to write the chart; "" for nowhere
+	devEnv     []string        // extra environment for devproxy (-devproxy-env)
 	only       map[string]bool // scenario groups to run; empty means all
 }
 
@@ -64,12 +66,23 @@ func main() {
 	pin := flag.Bool("taskset", false, "pin the bench, backend and proxies to CPU 0 with taskset")
 	plainListen := flag.String("plainproxy-listen", "", "internal: run as the plain reference proxy on this address")
 	plainTarget := flag.String("plainproxy-target", "", "internal: the plain proxy's backend")
+	devEnv := flag.String("devproxy-env", "", "comma-separated KEY=VALUE pairs for devproxy's environment, e.g. DEVPROXY_UPSTREAM=nethttp to measure net/http's Transport path")
+	svg := flag.String("svg", "docs/bench.svg", "write the chart here (relative to the module root); written only when every scenario group ran, unless this flag is given")
 	flag.Parse()
+	o.svg = *svg
+	if *devEnv != "" {
+		o.devEnv = strings.Split(*devEnv, ",")
+	}
+	svgSet := false
+	flag.Visit(func(f *flag.Flag) { svgSet = svgSet || f.Name == "svg" })
 
 	if *only != "" {
 		o.only = map[string]bool{}
 		for _, g := range strings.Split(*only, ",") {
 			o.only[strings.TrimSpace(g)] = true
+		}
+		if !svgSet {
+			o.svg = "" // a chart of some scenarios would replace README's whole one
 		}
 	}
 	if *plainListen != "" {
@@ -124,17 +137,32 @@ func run(o options) error {
 			return nil
 		}
 	}
+	mach := describeMachine(o.runs, os.Getenv(pinnedEnv) != "")
 	var all []map[string]measurements
 	for i := range o.runs {
 		logf("run %d of %d", i+1, o.runs)
-		m, err := runOnce(o, bin, dir)
+		m, err := runOnce(o, bin, dir, i)
 		if err != nil {
 			return err
 		}
 		all = append(all, m)
 	}
-	printTable(os.Stdout, median(all), o.runs)
+	mach.loadAvg[1] = loadAverage()
+	med := median(all)
+	printTable(os.Stdout, med, mach)
+	fmt.Println(mach)
+	printGoals(os.Stdout, med)
 	fmt.Print(interpretation)
+	if o.svg != "" {
+		path := o.svg
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(root, path)
+		}
+		if err := writeChart(path, med, mach); err != nil {
+			return err
+		}
+		fmt.Println("chart written to", path)
+	}
 	return nil
 }
 

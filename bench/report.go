@@ -11,33 +11,35 @@ import (
 type row struct {
 	key, label string
 	format     string // for the three value columns
+	higher     bool   // higher is better (requests/s, MiB/s); else lower is
+	chart      string // the row's title in docs/bench.svg; "" leaves it out of the chart
 }
 
 var rows = []row{
-	{"ka32_rps", "GET keep-alive, 32 conns (req/s)", "%.0f"},
-	{"ka32_p50", "  p50 latency (ms)", "%.3f"},
-	{"ka32_p99", "  p99 latency (ms)", "%.3f"},
-	{"ka32_cpu", "  proxy CPU per request (µs)", "%.1f"},
-	{"json32_rps", "GET 1 KiB JSON, 32 conns (req/s)", "%.0f"},
-	{"ka256_rps", "GET keep-alive, 256 conns (req/s)", "%.0f"},
-	{"ka256_p50", "  p50 latency (ms)", "%.3f"},
-	{"ka256_p99", "  p99 latency (ms)", "%.3f"},
-	{"ka256_cpu", "  proxy CPU per request (µs)", "%.1f"},
-	{"new_rps", "GET new conn per request, 6 conns (req/s)", "%.0f"},
-	{"new_cpu", "  proxy CPU per request (µs)", "%.1f"},
-	{"page_static_ms", "page load 300 files, static frontend (ms)", "%.1f"},
-	{"page_dev_ms", "page load 300 files, dev_server path (ms)", "%.1f"},
-	{"down_mibs", "download 64 MiB (MiB/s)", "%.0f"},
-	{"up_mibs", "upload 64 MiB (MiB/s)", "%.0f"},
-	{"sse_p50", "SSE write→read p50 (ms)", "%.3f"},
-	{"sse_p99", "SSE write→read p99 (ms)", "%.3f"},
-	{"sse_max", "SSE write→read max (ms)", "%.3f"},
-	{"ws_rps", "WebSocket 1 KiB echo, 64 conns (rt/s)", "%.0f"},
-	{"ws_p99", "  p99 round trip (ms)", "%.3f"},
-	{"ws_cpu", "  proxy CPU per round trip (µs)", "%.1f"},
-	{"rss_idle", "idle RSS (MiB)", "%.1f"},
-	{"rss_peak", "peak RSS during the run (MiB)", "%.1f"},
-	{"start_ms", "start → accepting connections (ms)", "%.1f"},
+	{"ka32_rps", "GET keep-alive, 32 conns (req/s)", "%.0f", true, "GET keep-alive, 32 connections (requests/s)"},
+	{"ka32_p50", "  p50 latency (ms)", "%.3f", false, ""},
+	{"ka32_p99", "  p99 latency (ms)", "%.3f", false, "  p99 latency at 32 connections (ms)"},
+	{"ka32_cpu", "  proxy CPU per request (µs)", "%.1f", false, ""},
+	{"json32_rps", "GET 1 KiB JSON, 32 conns (req/s)", "%.0f", true, "GET 1 KiB JSON, 32 connections (requests/s)"},
+	{"ka256_rps", "GET keep-alive, 256 conns (req/s)", "%.0f", true, "GET keep-alive, 256 connections (requests/s)"},
+	{"ka256_p50", "  p50 latency (ms)", "%.3f", false, ""},
+	{"ka256_p99", "  p99 latency (ms)", "%.3f", false, "  p99 latency at 256 connections (ms)"},
+	{"ka256_cpu", "  proxy CPU per request (µs)", "%.1f", false, ""},
+	{"new_rps", "GET new conn per request, 6 conns (req/s)", "%.0f", true, "GET on a new connection each, 6 at a time (requests/s)"},
+	{"new_cpu", "  proxy CPU per request (µs)", "%.1f", false, ""},
+	{"page_static_ms", "page load 300 files, static frontend (ms)", "%.1f", false, "page load, 300 files from the static frontend (ms)"},
+	{"page_dev_ms", "page load 300 files, dev_server path (ms)", "%.1f", false, "page load, 300 files from the dev server (ms)"},
+	{"down_mibs", "download 64 MiB (MiB/s)", "%.0f", true, "download 64 MiB (MiB/s)"},
+	{"up_mibs", "upload 64 MiB (MiB/s)", "%.0f", true, "upload 64 MiB (MiB/s)"},
+	{"sse_p50", "SSE write→read p50 (ms)", "%.3f", false, ""},
+	{"sse_p99", "SSE write→read p99 (ms)", "%.3f", false, "server-sent event, write → read p99 (ms)"},
+	{"sse_max", "SSE write→read max (ms)", "%.3f", false, ""},
+	{"ws_rps", "WebSocket 1 KiB echo, 64 conns (rt/s)", "%.0f", true, "WebSocket 1 KiB echo, 64 connections (round trips/s)"},
+	{"ws_p99", "  p99 round trip (ms)", "%.3f", false, ""},
+	{"ws_cpu", "  proxy CPU per round trip (µs)", "%.1f", false, ""},
+	{"rss_idle", "idle RSS (MiB)", "%.1f", false, ""},
+	{"rss_peak", "peak RSS during the run (MiB)", "%.1f", false, "peak memory (RSS) during the run (MiB)"},
+	{"start_ms", "start → accepting connections (ms)", "%.1f", false, ""},
 }
 
 // median folds several runs into one value per cell.
@@ -67,9 +69,9 @@ func median(runs []map[string]measurements) map[string]measurements {
 }
 
 // printTable writes the table with devproxy/direct and devproxy/plain ratios.
-func printTable(w io.Writer, m map[string]measurements, runs int) {
-	title := fmt.Sprintf("median of %d runs", runs)
-	if runs == 1 {
+func printTable(w io.Writer, m map[string]measurements, mach machine) {
+	title := fmt.Sprintf("median of %d runs", mach.runs)
+	if mach.runs == 1 {
 		title = "one run"
 	}
 	fmt.Fprintf(w, "\n%-44s %11s %11s %11s %10s %10s\n", title, "direct", "plain", "devproxy", "dp/direct", "dp/plain")
@@ -96,6 +98,53 @@ func printTable(w io.Writer, m map[string]measurements, runs int) {
 		}
 		fmt.Fprintf(w, "%-44s %11s %11s %11s %10s %10s\n", r.label, ds, ps, xs,
 			ratio(x, d, xs != "-", ds != "-"), ratio(x, p, xs != "-", ps != "-"))
+	}
+}
+
+// goal is one of the performance targets (issue 17), checked on the medians.
+type goal struct {
+	what   string
+	key    string
+	versus string  // "direct" or "plain": a ratio; "" compares the value itself
+	atMost bool    // the goal is a ceiling, not a floor
+	limit  float64 // the ratio or value that meets it
+}
+
+var goals = []goal{
+	{"keep-alive GET, 32 conns: ≥ 1.5× plain", "ka32_rps", "plain", false, 1.5},
+	{"keep-alive GET, 256 conns: ≥ 1.5× plain", "ka256_rps", "plain", false, 1.5},
+	{"p99 at 32 conns: ≤ 1.5× direct", "ka32_p99", "direct", true, 1.5},
+	{"download 64 MiB: ≥ 0.8× direct", "down_mibs", "direct", false, 0.8},
+	{"upload 64 MiB: ≥ 0.8× direct", "up_mibs", "direct", false, 0.8},
+	{"WebSocket echo: ≥ 0.7× direct", "ws_rps", "direct", false, 0.7},
+	{"peak RSS: ≤ 30 MiB", "rss_peak", "", true, 30},
+}
+
+// printGoals says, for each target, what was measured and whether it is met.
+func printGoals(w io.Writer, m map[string]measurements) {
+	fmt.Fprintln(w, "\ntargets")
+	for _, g := range goals {
+		x, ok := m["devproxy"][g.key]
+		if !ok {
+			continue
+		}
+		got, shown := x, fmt.Sprintf("%.1f", x)
+		if g.versus != "" {
+			v, ok := m[g.versus][g.key]
+			if !ok || v == 0 {
+				continue
+			}
+			got, shown = x/v, fmt.Sprintf("%.2f×", x/v)
+		}
+		met := got >= g.limit
+		if g.atMost {
+			met = got <= g.limit
+		}
+		verdict := "met"
+		if !met {
+			verdict = "MISSED"
+		}
+		fmt.Fprintf(w, "  %-44s %8s  %s\n", g.what, shown, verdict)
 	}
 }
 

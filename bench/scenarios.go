@@ -15,6 +15,9 @@ type target struct {
 	base string // http://host:port
 	api  string // prefix the backend's endpoints are reached under
 	proc *proc  // nil for direct
+	// static is devproxy with a static frontend serving the page-load
+	// files, for the page scenario; "" for the others.
+	static string
 }
 
 // measurements maps a row key (see rows in report.go) to its value.
@@ -22,7 +25,7 @@ type measurements map[string]float64
 
 // runOnce starts the backend and both proxies, measures every scenario on
 // every target, and stops everything again.
-func runOnce(o options, bin, dir string) (map[string]measurements, error) {
+func runOnce(o options, bin, dir string, run int) (map[string]measurements, error) {
 	be, err := startBackend(dir)
 	if err != nil {
 		return nil, err
@@ -30,7 +33,8 @@ func runOnce(o options, bin, dir string) (map[string]measurements, error) {
 	defer be.close()
 	backendURL := "http://" + be.addr
 
-	var dpArgs, dpEnv []string
+	var dpArgs []string
+	dpEnv := o.devEnv
 	if o.quiet {
 		dpArgs = append(dpArgs, "--quiet")
 	}
@@ -66,24 +70,46 @@ func runOnce(o options, bin, dir string) (map[string]measurements, error) {
 		samplers = append(samplers, sampleRSS(t.proc.pid()))
 	}
 	out["direct"] = measurements{}
-
-	for _, t := range targets {
-		logf("measuring %s", t.name)
-		measureTarget(o, t, out[t.name])
+	if o.selected(groupPage) {
+		// The static frontend is a second devproxy (one config has one
+		// frontend), measured in the page scenario beside the others.
+		st, err := startDevproxy(bin, dir, "devproxy-static", fmt.Sprintf("[frontend]\nstatic = %q\n", dir), dpArgs, nil)
+		if err != nil {
+			return nil, err
+		}
+		defer st.stop()
+		targets[2].static = "http://" + st.addr
 	}
 
-	if !o.selected(groupPage) {
-		return finish(out, targets, samplers), nil
+	logf("measuring %s, interleaved scenario by scenario", names(rotate(targets, run)))
+	for _, sc := range scenarios {
+		if !o.selected(sc.group) {
+			continue
+		}
+		// Each scenario measures all three targets back to back, in an
+		// order that rotates from run to run, so a burst of load from
+		// elsewhere on a shared machine lands on one scenario of all
+		// targets rather than on every scenario of one.
+		for _, t := range rotate(targets, run) {
+			sc.measure(o, t, out[t.name])
+		}
 	}
-	// The static frontend is a second devproxy: one config has one frontend.
-	st, err := startDevproxy(bin, dir, "devproxy-static", fmt.Sprintf("[frontend]\nstatic = %q\n", dir), dpArgs, nil)
-	if err != nil {
-		return nil, err
-	}
-	logf("devproxy static frontend: page load")
-	out["devproxy"]["page_static_ms"] = measurePage(o, target{name: "devproxy-static", base: "http://" + st.addr})
-	st.stop()
+
 	return finish(out, targets, samplers), nil
+}
+
+// rotate returns targets starting at index run (mod len).
+func rotate(targets []target, run int) []target {
+	i := run % len(targets)
+	return append(append([]target{}, targets[i:]...), targets[:i]...)
+}
+
+func names(targets []target) string {
+	var s []string
+	for _, t := range targets {
+		s = append(s, t.name)
+	}
+	return strings.Join(s, ", ")
 }
 
 // finish adds the peak RSS of each proxy process.
@@ -98,79 +124,86 @@ func finish(out map[string]measurements, targets []target, samplers []*rssSample
 	return out
 }
 
-// measureTarget fills m with every load row for t.
-func measureTarget(o options, t target, m measurements) {
-	d := o.duration
-	cpu := func(run func() result, key string) result {
-		var before time.Duration
-		if t.proc != nil {
-			before, _ = cpuTime(t.proc.pid())
-		}
-		r := run()
-		if t.proc != nil && r.ops > 0 {
-			after, _ := cpuTime(t.proc.pid())
-			m[key] = float64((after - before).Microseconds()) / float64(r.ops)
-		}
-		if r.errs > 0 {
-			logf("  %s %s: %d errors", t.name, strings.TrimSuffix(key, "_cpu"), r.errs)
-		}
-		return r
-	}
+// scenario is one measurement, taken on every target in turn.
+type scenario struct {
+	group   string // for -only
+	measure func(o options, t target, m measurements)
+}
 
-	for _, conns := range []int{32, 256} {
-		if !o.selected(groupKeepAlive) {
-			break
-		}
-		c := newClient(conns, true)
-		url := t.base + t.api + "/text"
-		loadGET(c, url, conns, d/10) // warm-up: opens the connections
-		r := cpu(func() result { return loadGET(c, url, conns, d) }, fmt.Sprintf("ka%d_cpu", conns))
-		k := fmt.Sprintf("ka%d_", conns)
-		m[k+"rps"] = r.perSecond()
-		m[k+"p50"] = ms(percentile(r.lat, 50))
-		m[k+"p99"] = ms(percentile(r.lat, 99))
-		if conns == 32 {
-			url := t.base + t.api + "/json"
-			r := cpu(func() result { return loadGET(c, url, conns, d) }, "json32_cpu")
-			m["json32_rps"] = r.perSecond()
-		}
-		c.CloseIdleConnections()
-	}
-
-	if o.selected(groupNewConn) {
+var scenarios = []scenario{
+	{groupKeepAlive, func(o options, t target, m measurements) { keepAlive(o, t, m, 32) }},
+	{groupKeepAlive, func(o options, t target, m measurements) { keepAlive(o, t, m, 256) }},
+	{groupNewConn, func(o options, t target, m measurements) {
 		nc := newClient(browserConns, false)
-		r := cpu(func() result { return loadGET(nc, t.base+t.api+"/text", browserConns, d) }, "new_cpu")
+		r := withCPU(t, m, "new_cpu", func() result { return loadGET(nc, t.base+t.api+"/text", browserConns, o.duration) })
 		m["new_rps"] = r.perSecond()
-	}
-
-	if o.selected(groupPage) {
+	}},
+	{groupPage, func(o options, t target, m measurements) {
 		page := measurePage(o, t)
 		m["page_dev_ms"] = page
-		if t.proc == nil || t.name == "plain" {
+		switch {
+		case t.static != "":
+			m["page_static_ms"] = measurePage(o, target{name: t.name + "-static", base: t.static})
+		default:
 			m["page_static_ms"] = page // the same files, same path: there is no second frontend
 		}
-	}
-
-	if o.selected(groupTransfer) {
-		r := cpu(func() result { return download(t.base+t.api+"/download", d) }, "down_cpu")
+	}},
+	{groupTransfer, func(o options, t target, m measurements) {
+		r := withCPU(t, m, "down_cpu", func() result { return download(t.base+t.api+"/download", o.duration) })
 		m["down_mibs"] = r.mibPerSecond()
-		r = cpu(func() result { return upload(t.base+t.api+"/upload", d) }, "up_cpu")
+	}},
+	{groupTransfer, func(o options, t target, m measurements) {
+		r := withCPU(t, m, "up_cpu", func() result { return upload(t.base+t.api+"/upload", o.duration) })
 		m["up_mibs"] = r.mibPerSecond()
-	}
-	if o.selected(groupSSE) {
-
-		r := cpu(func() result { return sse(t.base + t.api + "/sse") }, "sse_cpu")
+	}},
+	{groupSSE, func(o options, t target, m measurements) {
+		r := withCPU(t, m, "sse_cpu", func() result { return sse(t.base + t.api + "/sse") })
 		m["sse_p50"] = ms(percentile(r.lat, 50))
 		m["sse_p99"] = ms(percentile(r.lat, 99))
 		m["sse_max"] = ms(percentile(r.lat, 100))
-	}
-	if o.selected(groupWS) {
-
+	}},
+	{groupWS, func(o options, t target, m measurements) {
 		ws := "ws" + strings.TrimPrefix(t.base, "http") + t.api + "/ws"
-		r := cpu(func() result { return wsEcho(ws, d) }, "ws_cpu")
+		r := withCPU(t, m, "ws_cpu", func() result { return wsEcho(ws, o.duration) })
 		m["ws_rps"] = r.perSecond()
 		m["ws_p99"] = ms(percentile(r.lat, 99))
+	}},
+}
+
+// keepAlive fills the keep-alive rows for conns connections (and, at 32,
+// the JSON row on the same connections).
+func keepAlive(o options, t target, m measurements, conns int) {
+	c := newClient(conns, true)
+	defer c.CloseIdleConnections()
+	url := t.base + t.api + "/text"
+	loadGET(c, url, conns, o.duration/10) // warm-up: opens the connections
+	k := fmt.Sprintf("ka%d_", conns)
+	r := withCPU(t, m, k+"cpu", func() result { return loadGET(c, url, conns, o.duration) })
+	m[k+"rps"] = r.perSecond()
+	m[k+"p50"] = ms(percentile(r.lat, 50))
+	m[k+"p99"] = ms(percentile(r.lat, 99))
+	if conns == 32 {
+		r := withCPU(t, m, "json32_cpu", func() result { return loadGET(c, t.base+t.api+"/json", conns, o.duration) })
+		m["json32_rps"] = r.perSecond()
 	}
+}
+
+// withCPU runs one load phase and records the proxy's CPU time per
+// operation under key (nothing for direct).
+func withCPU(t target, m measurements, key string, run func() result) result {
+	var before time.Duration
+	if t.proc != nil {
+		before, _ = cpuTime(t.proc.pid())
+	}
+	r := run()
+	if t.proc != nil && r.ops > 0 {
+		after, _ := cpuTime(t.proc.pid())
+		m[key] = float64((after - before).Microseconds()) / float64(r.ops)
+	}
+	if r.errs > 0 {
+		logf("  %s %s: %d errors", t.name, strings.TrimSuffix(key, "_cpu"), r.errs)
+	}
+	return r
 }
 
 // measurePage returns the median page-load time in milliseconds.
