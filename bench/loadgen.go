@@ -35,6 +35,17 @@ type result struct {
 	errs    int64
 }
 
+// add folds another slice of the same scenario into r.
+func (r *result) add(o result) {
+	r.ops += o.ops
+	r.bytes += o.bytes
+	r.elapsed += o.elapsed
+	r.errs += o.errs
+	if room := maxSamples - len(r.lat); room > 0 {
+		r.lat = append(r.lat, o.lat[:min(room, len(o.lat))]...)
+	}
+}
+
 func (r result) perSecond() float64 { return float64(r.ops) / r.elapsed.Seconds() }
 func (r result) mibPerSecond() float64 {
 	return float64(r.bytes) / (1 << 20) / r.elapsed.Seconds()
@@ -239,25 +250,33 @@ func sse(url string) result {
 	return r
 }
 
-// wsEcho runs wsConns connections that each send a 1 KiB message and wait
-// for its echo, back to back, for d.
-func wsEcho(url string, d time.Duration) result {
+// wsClients are wsConns open WebSocket connections to one target.
+type wsClients []*websocket.Conn
+
+// dialWS opens wsConns connections to url.
+func dialWS(url string) (wsClients, error) {
 	dl := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
-	conns := make([]*websocket.Conn, 0, wsConns)
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
-	var r result
+	var conns wsClients
 	for range wsConns {
 		c, _, err := dl.DialContext(context.Background(), url, nil)
 		if err != nil {
-			r.errs++
-			return r
+			conns.close()
+			return nil, err
 		}
 		conns = append(conns, c)
 	}
+	return conns, nil
+}
+
+func (conns wsClients) close() {
+	for _, c := range conns {
+		c.Close()
+	}
+}
+
+// echo has every connection send a 1 KiB message and wait for its echo,
+// back to back, for d.
+func (conns wsClients) echo(d time.Duration) result {
 	var s samples
 	var ops, errs atomic.Int64
 	var wg sync.WaitGroup

@@ -83,15 +83,8 @@ func runOnce(o options, bin, dir string, run int) (map[string]measurements, erro
 
 	logf("measuring %s, interleaved scenario by scenario", names(rotate(targets, run)))
 	for _, sc := range scenarios {
-		if !o.selected(sc.group) {
-			continue
-		}
-		// Each scenario measures all three targets back to back, in an
-		// order that rotates from run to run, so a burst of load from
-		// elsewhere on a shared machine lands on one scenario of all
-		// targets rather than on every scenario of one.
-		for _, t := range rotate(targets, run) {
-			sc.measure(o, t, out[t.name])
+		if o.selected(sc.group) {
+			measure(o, sc, rotate(targets, run), out)
 		}
 	}
 
@@ -124,95 +117,147 @@ func finish(out map[string]measurements, targets []target, samplers []*rssSample
 	return out
 }
 
-// scenario is one measurement, taken on every target in turn.
+// sliceCount is how many slices a sliced scenario's duration is cut into.
+const sliceCount = 3
+
+// scenario is one measurement, taken on every target in turn. A sliced
+// one alternates between the targets slice by slice (direct, plain,
+// devproxy, direct, …), so a burst of load from elsewhere on a shared
+// machine hits all three alike rather than one.
 type scenario struct {
-	group   string // for -only
-	measure func(o options, t target, m measurements)
+	group  string // for -only
+	cpuKey string // the row for the proxy's CPU time per operation, or ""
+	sliced bool
+	// open prepares t (clients, warm connections) and returns a func
+	// that measures for d, and one that releases what open took; nil
+	// measure leaves t out of the scenario.
+	open   func(o options, t target) (measure func(d time.Duration) result, release func())
+	record func(t target, m measurements, r result)
 }
 
 var scenarios = []scenario{
-	{groupKeepAlive, func(o options, t target, m measurements) { keepAlive(o, t, m, 32) }},
-	{groupKeepAlive, func(o options, t target, m measurements) { keepAlive(o, t, m, 256) }},
-	{groupNewConn, func(o options, t target, m measurements) {
-		nc := newClient(browserConns, false)
-		r := withCPU(t, m, "new_cpu", func() result { return loadGET(nc, t.base+t.api+"/text", browserConns, o.duration) })
-		m["new_rps"] = r.perSecond()
-	}},
-	{groupPage, func(o options, t target, m measurements) {
-		page := measurePage(o, t)
-		m["page_dev_ms"] = page
-		switch {
-		case t.static != "":
-			m["page_static_ms"] = measurePage(o, target{name: t.name + "-static", base: t.static})
-		default:
-			m["page_static_ms"] = page // the same files, same path: there is no second frontend
+	keepAliveScenario(32, "/text", "ka32_"),
+	keepAliveScenario(32, "/json", "json32_"),
+	keepAliveScenario(256, "/text", "ka256_"),
+	{group: groupNewConn, cpuKey: "new_cpu", sliced: true,
+		open: func(o options, t target) (func(time.Duration) result, func()) {
+			c := newClient(browserConns, false)
+			return func(d time.Duration) result { return loadGET(c, t.base+t.api+"/text", browserConns, d) }, c.CloseIdleConnections
+		},
+		record: func(t target, m measurements, r result) { m["new_rps"] = r.perSecond() }},
+	{group: groupPage,
+		open: func(o options, t target) (func(time.Duration) result, func()) {
+			return func(d time.Duration) result { return loadPage(t.base, d) }, func() {}
+		},
+		record: func(t target, m measurements, r result) {
+			m["page_dev_ms"] = ms(percentile(r.lat, 50))
+			if t.static == "" {
+				m["page_static_ms"] = m["page_dev_ms"] // the same files, same path: there is no second frontend
+			}
+		}},
+	{group: groupPage,
+		open: func(o options, t target) (func(time.Duration) result, func()) {
+			if t.static == "" {
+				return nil, nil
+			}
+			return func(d time.Duration) result { return loadPage(t.static, d) }, func() {}
+		},
+		record: func(t target, m measurements, r result) { m["page_static_ms"] = ms(percentile(r.lat, 50)) }},
+	{group: groupTransfer, cpuKey: "down_cpu", sliced: true,
+		open: func(o options, t target) (func(time.Duration) result, func()) {
+			return func(d time.Duration) result { return download(t.base+t.api+"/download", d) }, func() {}
+		},
+		record: func(t target, m measurements, r result) { m["down_mibs"] = r.mibPerSecond() }},
+	{group: groupTransfer, cpuKey: "up_cpu", sliced: true,
+		open: func(o options, t target) (func(time.Duration) result, func()) {
+			return func(d time.Duration) result { return upload(t.base+t.api+"/upload", d) }, func() {}
+		},
+		record: func(t target, m measurements, r result) { m["up_mibs"] = r.mibPerSecond() }},
+	{group: groupSSE, cpuKey: "sse_cpu",
+		open: func(o options, t target) (func(time.Duration) result, func()) {
+			return func(time.Duration) result { return sse(t.base + t.api + "/sse") }, func() {}
+		},
+		record: func(t target, m measurements, r result) {
+			m["sse_p50"] = ms(percentile(r.lat, 50))
+			m["sse_p99"] = ms(percentile(r.lat, 99))
+			m["sse_max"] = ms(percentile(r.lat, 100))
+		}},
+	{group: groupWS, cpuKey: "ws_cpu", sliced: true,
+		open: func(o options, t target) (func(time.Duration) result, func()) {
+			ws, err := dialWS("ws" + strings.TrimPrefix(t.base, "http") + t.api + "/ws")
+			if err != nil {
+				logf("  %s websocket: %v", t.name, err)
+				return func(time.Duration) result { return result{errs: 1} }, func() {}
+			}
+			return func(d time.Duration) result { return ws.echo(d) }, ws.close
+		},
+		record: func(t target, m measurements, r result) {
+			m["ws_rps"] = r.perSecond()
+			m["ws_p99"] = ms(percentile(r.lat, 99))
+		}},
+}
+
+// keepAliveScenario GETs path over conns warm keep-alive connections;
+// rows are prefix+"rps", "p50", "p99" and "cpu".
+func keepAliveScenario(conns int, path, prefix string) scenario {
+	return scenario{group: groupKeepAlive, cpuKey: prefix + "cpu", sliced: true,
+		open: func(o options, t target) (func(time.Duration) result, func()) {
+			c := newClient(conns, true)
+			url := t.base + t.api + path
+			loadGET(c, url, conns, o.duration/10) // warm-up: opens the connections
+			return func(d time.Duration) result { return loadGET(c, url, conns, d) }, c.CloseIdleConnections
+		},
+		record: func(t target, m measurements, r result) {
+			m[prefix+"rps"] = r.perSecond()
+			m[prefix+"p50"] = ms(percentile(r.lat, 50))
+			m[prefix+"p99"] = ms(percentile(r.lat, 99))
+		}}
+}
+
+// measure runs sc on every target and records its rows in out.
+func measure(o options, sc scenario, targets []target, out map[string]measurements) {
+	type state struct {
+		t       target
+		measure func(time.Duration) result
+		release func()
+		total   result
+		cpu     time.Duration
+	}
+	var states []*state
+	for _, t := range targets {
+		run, release := sc.open(o, t)
+		if run != nil {
+			states = append(states, &state{t: t, measure: run, release: release})
 		}
-	}},
-	{groupTransfer, func(o options, t target, m measurements) {
-		r := withCPU(t, m, "down_cpu", func() result { return download(t.base+t.api+"/download", o.duration) })
-		m["down_mibs"] = r.mibPerSecond()
-	}},
-	{groupTransfer, func(o options, t target, m measurements) {
-		r := withCPU(t, m, "up_cpu", func() result { return upload(t.base+t.api+"/upload", o.duration) })
-		m["up_mibs"] = r.mibPerSecond()
-	}},
-	{groupSSE, func(o options, t target, m measurements) {
-		r := withCPU(t, m, "sse_cpu", func() result { return sse(t.base + t.api + "/sse") })
-		m["sse_p50"] = ms(percentile(r.lat, 50))
-		m["sse_p99"] = ms(percentile(r.lat, 99))
-		m["sse_max"] = ms(percentile(r.lat, 100))
-	}},
-	{groupWS, func(o options, t target, m measurements) {
-		ws := "ws" + strings.TrimPrefix(t.base, "http") + t.api + "/ws"
-		r := withCPU(t, m, "ws_cpu", func() result { return wsEcho(ws, o.duration) })
-		m["ws_rps"] = r.perSecond()
-		m["ws_p99"] = ms(percentile(r.lat, 99))
-	}},
-}
-
-// keepAlive fills the keep-alive rows for conns connections (and, at 32,
-// the JSON row on the same connections).
-func keepAlive(o options, t target, m measurements, conns int) {
-	c := newClient(conns, true)
-	defer c.CloseIdleConnections()
-	url := t.base + t.api + "/text"
-	loadGET(c, url, conns, o.duration/10) // warm-up: opens the connections
-	k := fmt.Sprintf("ka%d_", conns)
-	r := withCPU(t, m, k+"cpu", func() result { return loadGET(c, url, conns, o.duration) })
-	m[k+"rps"] = r.perSecond()
-	m[k+"p50"] = ms(percentile(r.lat, 50))
-	m[k+"p99"] = ms(percentile(r.lat, 99))
-	if conns == 32 {
-		r := withCPU(t, m, "json32_cpu", func() result { return loadGET(c, t.base+t.api+"/json", conns, o.duration) })
-		m["json32_rps"] = r.perSecond()
 	}
-}
-
-// withCPU runs one load phase and records the proxy's CPU time per
-// operation under key (nothing for direct).
-func withCPU(t target, m measurements, key string, run func() result) result {
-	var before time.Duration
-	if t.proc != nil {
-		before, _ = cpuTime(t.proc.pid())
+	slices := 1
+	if sc.sliced {
+		slices = sliceCount
 	}
-	r := run()
-	if t.proc != nil && r.ops > 0 {
-		after, _ := cpuTime(t.proc.pid())
-		m[key] = float64((after - before).Microseconds()) / float64(r.ops)
+	for range slices {
+		for _, st := range states {
+			var before time.Duration
+			if st.t.proc != nil {
+				before, _ = cpuTime(st.t.proc.pid())
+			}
+			st.total.add(st.measure(o.duration / time.Duration(slices)))
+			if st.t.proc != nil {
+				after, _ := cpuTime(st.t.proc.pid())
+				st.cpu += after - before
+			}
+		}
 	}
-	if r.errs > 0 {
-		logf("  %s %s: %d errors", t.name, strings.TrimSuffix(key, "_cpu"), r.errs)
+	for _, st := range states {
+		st.release()
+		m := out[st.t.name]
+		sc.record(st.t, m, st.total)
+		if sc.cpuKey != "" && st.t.proc != nil && st.total.ops > 0 {
+			m[sc.cpuKey] = float64(st.cpu.Microseconds()) / float64(st.total.ops)
+		}
+		if st.total.errs > 0 {
+			logf("  %s %s %s: %d errors", st.t.name, sc.group, strings.TrimSuffix(sc.cpuKey, "_cpu"), st.total.errs)
+		}
 	}
-	return r
-}
-
-// measurePage returns the median page-load time in milliseconds.
-func measurePage(o options, t target) float64 {
-	r := loadPage(t.base, o.duration)
-	if r.errs > 0 {
-		logf("  %s page load: %d errors", t.name, r.errs)
-	}
-	return ms(percentile(r.lat, 50))
 }
 
 // percentile returns the p-th percentile (nearest rank) of lat; it sorts lat.
