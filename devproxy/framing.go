@@ -3,6 +3,7 @@ package devproxy
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -63,6 +64,16 @@ func (c *framingConn) Read(b []byte) (int, error) {
 		c.mu.Unlock()
 	}
 	return n, err
+}
+
+// ReadFrom passes a body copied into the connection to the underlying
+// connection's ReadFrom (sendfile from a file on Linux): only reads are
+// scanned.
+func (c *framingConn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(writerOnly{c.Conn}, r)
 }
 
 // badFraming reports, for the next request on r's connection, why its

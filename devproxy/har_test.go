@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -265,5 +267,39 @@ func TestHARBodiesStayWithinTheTotalCap(t *testing.T) {
 	data, _ := json.Marshal(h)
 	if err := testkit.ValidateHAR(data); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestHARStaticFileBodies: a static file goes out through the connection's
+// ReadFrom (sendfile) unless a HAR is recording bodies; either way the
+// log counts every byte, and while recording the HAR holds the text.
+func TestHARStaticFileBodies(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	js := strings.Repeat("console.log('a static module');\n", 1000) // 32 KB: past net/http's 512-byte sniff
+	if err := os.WriteFile(filepath.Join(dir, "app.js"), []byte(js), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startProxy(t, fmt.Sprintf("[frontend]\nstatic = %q\n", dir))
+	fetch := func(path string) {
+		t.Helper()
+		res, body := get(t, "GET", p.URL+path, nil)
+		if res.StatusCode != 200 || body != js {
+			t.Fatalf("GET %s = %d, %d bytes, want 200 and the file's %d", path, res.StatusCode, len(body), len(js))
+		}
+	}
+	fetch("/app.js?early")
+	fc := dialFeed(t, p)
+	fetch("/app.js?recorded")
+	fc.waitEntry(func(e feedEntry) bool { return strings.HasSuffix(e.Path, "recorded") })
+
+	h, _ := fetchHAR(t, p.URL+config.ReservedPrefix+"/har.json")
+	early := harEntryFor(t, h, "GET", "/app.js?early")
+	if early.Response.BodySize != int64(len(js)) {
+		t.Errorf("sendfile path: bodySize %d, want %d", early.Response.BodySize, len(js))
+	}
+	recorded := harEntryFor(t, h, "GET", "/app.js?recorded")
+	if recorded.Response.BodySize != int64(len(js)) || recorded.Response.Content.Text != js {
+		t.Errorf("recorded: bodySize %d, %d bytes of text, want the whole file (%d)", recorded.Response.BodySize, len(recorded.Response.Content.Text), len(js))
 	}
 }

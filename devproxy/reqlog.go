@@ -3,6 +3,7 @@ package devproxy
 import (
 	"bufio"
 	"context"
+	"io"
 	"log"
 	"log/slog"
 	"net"
@@ -244,6 +245,31 @@ func (w *statusRecorder) answered() {
 	}
 	w.captureOut()
 }
+
+// ReadFrom lets a copy into the response reach net/http's own ReadFrom,
+// which sends a file of known length with sendfile(2) (a static build's
+// 30 MB source map) through framingConn.ReadFrom. While a HAR records
+// bodies, the copy goes through Write, which records them.
+func (w *statusRecorder) ReadFrom(src io.Reader) (int64, error) {
+	rf, ok := w.ResponseWriter.(io.ReaderFrom)
+	if !ok || (w.ri != nil && w.ri.bodies != nil) {
+		return io.Copy(writerOnly{w}, src)
+	}
+	if w.status == 0 {
+		w.status = http.StatusOK
+		w.answered()
+	}
+	n, err := rf.ReadFrom(src)
+	w.bytes += n
+	if err != nil {
+		w.writeFailed = true
+	}
+	return n, err
+}
+
+// writerOnly hides every method but Write, so io.Copy does not call
+// ReadFrom on it again.
+type writerOnly struct{ io.Writer }
 
 func (w *statusRecorder) Flush() {
 	_ = http.NewResponseController(w.ResponseWriter).Flush()
