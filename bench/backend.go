@@ -37,7 +37,7 @@ type backend struct {
 //	/upload     a sink that counts the body
 //	/sse        sseEvents events, each carrying the time it was written
 //	/ws         a WebSocket echo
-//	/assets/    the page-load files
+//	/assets/    the page-load files and bigFile
 func startBackend(dir string) (*backend, error) {
 	assets := filepath.Join(dir, "assets")
 	if err := writeAssets(assets); err != nil {
@@ -131,7 +131,16 @@ func writeAssets(dir string) error {
 			return err
 		}
 	}
-	return nil
+	// bigFile is a build output as large as a big source map: the static
+	// frontend serves it (fileScenario), with sendfile when it can.
+	big := make([]byte, downloadSize)
+	for i := range big {
+		big[i] = byte(i)
+	}
+	return os.WriteFile(filepath.Join(dir, bigFile), big, 0o644)
 }
+
+// bigFile is the name of the 64 MiB file in the asset directory.
+const bigFile = "big.bin"
 
 func assetName(i int) string { return fmt.Sprintf("m%03d.js", i) }

@@ -31,6 +31,7 @@ var rows = []row{
 	{"page_dev_ms", "page load 300 files, dev_server path (ms)", "%.1f", false, "page load, 300 files from the dev server (ms)"},
 	{"down_mibs", "download 64 MiB (MiB/s)", "%.0f", true, "download 64 MiB (MiB/s)"},
 	{"up_mibs", "upload 64 MiB (MiB/s)", "%.0f", true, "upload 64 MiB (MiB/s)"},
+	{"file_mibs", "64 MiB file, static frontend (MiB/s)", "%.0f", true, "a 64 MiB file from the static frontend (MiB/s)"},
 	{"sse_p50", "SSE write→read p50 (ms)", "%.3f", false, ""},
 	{"sse_p99", "SSE write→read p99 (ms)", "%.3f", false, "server-sent event, write → read p99 (ms)"},
 	{"sse_max", "SSE write→read max (ms)", "%.3f", false, ""},

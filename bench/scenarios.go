@@ -70,9 +70,10 @@ func runOnce(o options, bin, dir string, run int) (map[string]measurements, erro
 		samplers = append(samplers, sampleRSS(t.proc.pid()))
 	}
 	out["direct"] = measurements{}
-	if o.selected(groupPage) {
+	if o.selected(groupPage) || o.selected(groupTransfer) {
 		// The static frontend is a second devproxy (one config has one
-		// frontend), measured in the page scenario beside the others.
+		// frontend), measured in the page and file scenarios beside the
+		// others.
 		st, err := startDevproxy(bin, dir, "devproxy-static", fmt.Sprintf("[frontend]\nstatic = %q\n", dir), dpArgs, nil)
 		if err != nil {
 			return nil, err
@@ -173,6 +174,17 @@ var scenarios = []scenario{
 			return func(d time.Duration) result { return upload(t.base+t.api+"/upload", d) }, func() {}
 		},
 		record: func(t target, m measurements, r result) { m["up_mibs"] = r.mibPerSecond() }},
+	// The 64 MiB file: from the backend's file server (direct), through
+	// the plain proxy, and from devproxy's static frontend.
+	{group: groupTransfer, sliced: true,
+		open: func(o options, t target) (func(time.Duration) result, func()) {
+			url := t.base + "/assets/" + bigFile
+			if t.static != "" {
+				url = t.static + "/assets/" + bigFile
+			}
+			return func(d time.Duration) result { return download(url, d) }, func() {}
+		},
+		record: func(t target, m measurements, r result) { m["file_mibs"] = r.mibPerSecond() }},
 	{group: groupSSE, cpuKey: "sse_cpu",
 		open: func(o options, t target) (func(time.Duration) result, func()) {
 			return func(time.Duration) result { return sse(t.base + t.api + "/sse") }, func() {}
