@@ -66,7 +66,7 @@ func main() {
 	pin := flag.Bool("taskset", false, "pin the bench, backend and proxies to CPU 0 with taskset")
 	plainListen := flag.String("plainproxy-listen", "", "internal: run as the plain reference proxy on this address")
 	plainTarget := flag.String("plainproxy-target", "", "internal: the plain proxy's backend")
-	devEnv := flag.String("devproxy-env", "", "comma-separated KEY=VALUE pairs for devproxy's environment, e.g. DEVPROXY_UPSTREAM=nethttp to measure net/http's Transport path")
+	devEnv := flag.String("devproxy-env", "", "comma-separated KEY=VALUE pairs for devproxy's environment, e.g. GODEBUG=http2server=0 to compare a setting against the default")
 	svg := flag.String("svg", "docs/bench.svg", "write the chart here (relative to the module root); written only when every scenario group ran, unless this flag is given")
 	flag.Parse()
 	o.svg = *svg
