@@ -131,6 +131,8 @@ func TestInitSaysWhatItFound(t *testing.T) {
 			"wrote devproxy.toml for this SvelteKit on Vite project: dev server on port 5173, started with npm run dev, 1 route; read the comments, then run devproxy\n"},
 		{"angular", `{"scripts": {"start": "ng serve"}, "devDependencies": {"@angular/build": "^21", "@angular/cli": "^21"}}`, "",
 			"wrote devproxy.toml for this Angular project: dev server on port 4200, started with npm start, 0 routes; read the comments, then run devproxy\n"},
+		{"dev script runs devproxy", `{"scripts": {"dev": "devproxy -- vite"}, "devDependencies": {"devproxy": "^0.3", "vite": "^7"}}`, "",
+			"wrote devproxy.toml for this Vite project: dev server on port 5173, 0 routes; read the comments, then run npm run dev\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

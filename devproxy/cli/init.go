@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,8 +35,9 @@ func runInit(_ context.Context, c Options, args []string) int {
 		if proj.Command != "" {
 			started = fmt.Sprintf(", started with %s", proj.Command)
 		}
-		said = fmt.Sprintf("wrote %%s for this %s project: dev server on port %d%s, %s; read the comments, then run devproxy\n",
-			proj.Name(), proj.DevPort, started, plural(len(proj.Routes), "route", "routes"))
+		run := cmp.Or(proj.StartWith, "devproxy")
+		said = fmt.Sprintf("wrote %%s for this %s project: dev server on port %d%s, %s; read the comments, then run %s\n",
+			proj.Name(), proj.DevPort, started, plural(len(proj.Routes), "route", "routes"), run)
 	}
 	if _, err := f.WriteString(text); err != nil {
 		f.Close()

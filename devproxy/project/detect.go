@@ -23,6 +23,9 @@ type Project struct {
 	DevPort   int
 	PortFrom  string // where DevPort came from, for the comment
 	Command   string // "npm run dev"
+	// StartWith is how to start devproxy when a package.json script runs
+	// it ("npm run dev"), else "".
+	StartWith string
 	Routes    []Route
 	Notes     []string // what could not be inferred
 	proxyPort int      // devproxy's own port, chosen to avoid the dev server's
@@ -106,6 +109,7 @@ func Detect(dir string) *Project {
 	if port, ok := scriptPort(pkg.Scripts, p.Command); ok {
 		p.DevPort, p.PortFrom = port, "the --port in package.json scripts"
 	}
+	avoidStartingItself(p, pkg.Scripts)
 	p.proxyPort = p.freePort()
 	return p
 }
@@ -186,6 +190,33 @@ func scriptCommand(run string, scripts map[string]string, names ...string) strin
 		}
 	}
 	return ""
+}
+
+// avoidStartingItself drops a command whose script runs devproxy (the
+// README's "dev": "devproxy -- vite"): as [frontend] command it would make
+// devproxy start itself again, which fails on its own port.
+func avoidStartingItself(p *Project, scripts map[string]string) {
+	f := strings.Fields(p.Command)
+	if len(f) == 0 {
+		return
+	}
+	name := f[len(f)-1]
+	if !runsDevproxy(scripts[name]) {
+		return
+	}
+	p.Notes = append(p.Notes, fmt.Sprintf("a dev server command: package.json's %q script runs devproxy itself (%s), so start everything with %s; "+
+		"as command here it would start devproxy again", name, scripts[name], p.Command))
+	p.Command, p.StartWith = "", p.Command
+}
+
+// runsDevproxy reports whether a package.json script runs devproxy.
+func runsDevproxy(script string) bool {
+	for _, w := range strings.Fields(script) {
+		if w == "devproxy" || strings.HasSuffix(w, "/devproxy") {
+			return true
+		}
+	}
+	return false
 }
 
 var scriptPortRe = regexp.MustCompile(`(?:--port[ =]|-p[ =]?|PORT=)(\d{2,5})\b`)

@@ -136,6 +136,12 @@ func TestInitReadsTheProject(t *testing.T) {
 			comments: []string{"proxy.conf.js, angular.json's proxyConfig"},
 		},
 		{
+			// The README's npm setup: the dev script runs devproxy, which must
+			// not be given that script as its command.
+			name: "vite-devproxy-script", kind: "Vite", listen: "localhost:3000", devServer: "http://localhost:5175", command: "",
+			comments: []string{`"dev" script runs devproxy itself (devproxy -- vite --port 5175), so start everything with npm run dev`},
+		},
+		{
 			name: "sveltekit", kind: "SvelteKit on Vite", listen: "localhost:3000", devServer: "http://localhost:5173", command: "npm run dev",
 			routes:   []string{"/api http://localhost:8787"},
 			comments: []string{"for this SvelteKit on Vite project"},
