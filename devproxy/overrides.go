@@ -163,8 +163,11 @@ func foreignCall(r *http.Request) string {
 
 // hasRoute reports whether name is a route of t, or "frontend" for its dev server.
 func (t *table) hasRoute(name string) bool {
-	if name == "frontend" {
+	switch name {
+	case "frontend":
 		return t.front != nil
+	case "static":
+		return t.static != nil
 	}
 	_, ok := t.byPath[name]
 	return ok

@@ -152,6 +152,28 @@ func TestSwitchesApplyLiveAndSurviveReload(t *testing.T) {
 	}
 }
 
+// TestStaticFrontendSwitches: the static build has its row and switches
+// too, so "what does my app do offline" covers its own files.
+func TestStaticFrontendSwitches(t *testing.T) {
+	t.Parallel()
+	p := startProxy(t, fmt.Sprintf("[frontend]\nstatic = %q\n", staticSite(t)))
+	var rep statusReport
+	getJSON(t, p.URL+config.ReservedPrefix+"/status.json", &rep)
+	if r := routeRow(rep, "static"); !r.Up || r.Path != "/" || !strings.HasPrefix(r.Target, "static ") {
+		t.Errorf("status.json static row = %+v, want an up row for / served from the build", r)
+	}
+	if status, body := setSwitch(t, p, `{"route": "static", "offline": "503"}`, nil); status != 200 {
+		t.Fatalf("switch = %d %s", status, body)
+	}
+	if res, body := get(t, "GET", p.URL+"/", http.Header{"Accept": {"text/html"}}); res.StatusCode != 503 || !strings.Contains(body, "switched offline on the status page") {
+		t.Errorf("offline static = %d:\n%s", res.StatusCode, body)
+	}
+	setSwitch(t, p, `{"route": "static", "offline": ""}`, nil)
+	if res, _ := get(t, "GET", p.URL+"/", nil); res.StatusCode != 200 {
+		t.Errorf("back online: GET / = %d", res.StatusCode)
+	}
+}
+
 func routeRow(rep statusReport, name string) routeStatus {
 	for _, r := range rep.Routes {
 		if r.Name == name {

@@ -136,6 +136,12 @@ func (s *Server) statusReport(ctx context.Context, t *table) statusReport {
 		}
 		rep.Routes = append(rep.Routes, rs)
 	}
+	if t.static != nil {
+		// The static build is served by devproxy itself: always up, and
+		// switchable like any route (its handler is simulated too).
+		rep.Routes = append(rep.Routes, routeStatus{Path: "/", Name: "static", Target: "static " + t.cfg.Frontend.Static,
+			Up: true, Override: s.overrides.state("static")})
+	}
 	if !t.cfg.Simulate.IsZero() {
 		rep.Simulate = t.cfg.Simulate.String()
 	}
