@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,6 +47,7 @@ var (
 	installed = struct {
 		once sync.Once
 		dir  string
+		pkg  []byte // package.json as npm i -D left it
 		err  error
 	}{}
 )
@@ -186,12 +188,29 @@ func installedProject(t *testing.T) string {
 			installed.err = errors.New("npm i -D (offline): " + err.Error() + "\n" + string(out))
 			return
 		}
-		installed.dir = dir
+		if installed.pkg, installed.err = os.ReadFile(filepath.Join(dir, "package.json")); installed.err == nil {
+			installed.dir = dir
+		}
 	})
 	if installed.err != nil {
 		t.Fatal(installed.err)
 	}
 	return installed.dir
+}
+
+// resetInstalledProject puts the project back as npm i -D left it: a test
+// writes its devproxy.toml, server.js and package.json script into it, and
+// go test -count 2 runs the test again in the same project.
+func resetInstalledProject(t *testing.T, dir string) {
+	t.Helper()
+	for _, name := range []string{"devproxy.toml", "server.js"} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "package.json"), installed.pkg, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // run is a command started in its own process group, as a shell starts a

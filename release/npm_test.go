@@ -25,6 +25,7 @@ import (
 // step runs in the same project, in order.
 func TestNPMInstallOfflineAndRun(t *testing.T) {
 	dir := installedProject(t)
+	resetInstalledProject(t, dir)
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@devproxy", hostTarget(t).npmPlatform(), "bin", "devproxy")); err != nil {
 		t.Fatalf("the platform package's binary is not installed: %v", err)
 	}
