@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/devproxy/devproxy/devproxy/config"
@@ -18,6 +19,10 @@ import (
 // it without a certificate warning; the key is never served.
 const CAPath = config.ReservedPrefix + "/root.crt"
 
+// extendedConnectOn reports whether GODEBUG turns on net/http's RFC 8441
+// support (read as net/http reads it: anywhere in the variable).
+func extendedConnectOn() bool { return strings.Contains(os.Getenv("GODEBUG"), "http2xconnect=1") }
+
 // setupTLS prepares the TLS side of an https listen: the [tls] certificate
 // when the config names one, else leaves issued by ca for the names devproxy
 // answers to. The listen settings are fixed for the life of the Server
@@ -29,6 +34,12 @@ func (s *Server) setupTLS(cfg *config.Config, ca *localca.CA) error {
 	tc := &tls.Config{
 		NextProtos: []string{"h2", "http/1.1"}, // HTTP/2 first; WebSockets come over http/1.1 (see Serve)
 		MinVersion: tls.VersionTLS12,
+	}
+	if extendedConnectOn() {
+		// Go's HTTP/2 server would then offer RFC 8441, and browsers would
+		// send WebSockets as HTTP/2 CONNECT, which devproxy does not relay.
+		tc.NextProtos = []string{"http/1.1"}
+		s.log.Warn("GODEBUG has http2xconnect=1: serving https as HTTP/1.1 only, so browsers keep opening WebSockets devproxy can relay; unset it for HTTP/2")
 	}
 	switch {
 	case cfg.TLS != nil:

@@ -451,3 +451,22 @@ func mustAbs(t *testing.T, p string) string {
 	}
 	return abs
 }
+
+// TestExtendedConnectGodebugFallsBackToHTTP1: with GODEBUG=http2xconnect=1
+// net/http's HTTP/2 server offers RFC 8441 and browsers would send
+// WebSockets as CONNECT, which devproxy does not relay; devproxy serves
+// https as HTTP/1.1 then, and says why. (Not parallel: it sets GODEBUG.)
+func TestExtendedConnectGodebugFallsBackToHTTP1(t *testing.T) {
+	t.Setenv("GODEBUG", "http2xconnect=1")
+	logs := testkit.NewLogRecorder()
+	p := startProxyLogged(t, httpsListen+"[routes]\n\"/api\" = \"http://127.0.0.1:1\"\n", logs.Logger())
+	conn, err := tls.Dial("tcp", p.Addr, &tls.Config{RootCAs: testRoots(t), NextProtos: []string{"h2", "http/1.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if proto := conn.ConnectionState().NegotiatedProtocol; proto != "http/1.1" {
+		t.Errorf("ALPN chose %q with GODEBUG=http2xconnect=1, want http/1.1", proto)
+	}
+	logs.Wait(t, "GODEBUG has http2xconnect=1: serving https as HTTP/1.1 only, so browsers keep opening WebSockets devproxy can relay; unset it for HTTP/2", 5*time.Second)
+}
