@@ -81,7 +81,7 @@ throttle = "1Mbps"
 	if code := status.Goto(p.URL + config.ReservedPrefix + "/"); code != 200 {
 		t.Fatalf("status page: HTTP %d", code)
 	}
-	status.WaitFor(`return document.getElementById('live').textContent === 'live' && document.querySelectorAll('#routes tbody tr').length === 3`, 10*time.Second, nil)
+	status.WaitFor(`return document.getElementById('live').textContent === 'live' && document.querySelectorAll('#routes tbody tr').length === 4`, 10*time.Second, nil) // three routes and the static build
 
 	app := newPage(t)
 	if code := app.Goto(p.URL + "/"); code != 200 {
