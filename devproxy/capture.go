@@ -53,13 +53,14 @@ func (c *capturedBody) kept() int {
 // capturedBodies are one request's two bodies.
 type capturedBodies struct {
 	req, res capturedBody
+	ws       capturedMessages // a WebSocket's messages (wscapture.go)
 }
 
 func (b *capturedBodies) kept() int {
 	if b == nil {
 		return 0
 	}
-	return b.req.kept() + b.res.kept()
+	return b.req.kept() + b.res.kept() + b.ws.keptBytes()
 }
 
 // capturingBody copies what is read of a request body.

@@ -59,6 +59,10 @@ type feedEntry struct {
 	wait   time.Duration   // until the response headers
 	reqLen int64           // the request's Content-Length, -1 when unknown
 	bodies *capturedBodies // nil when no status page was open
+	// keptAt is what bodies held when the entry was published: the ring
+	// counts that, because a WebSocket's two entries share its bodies,
+	// which grow with its messages after the first one is published.
+	keptAt int
 	// bodiesDropped: the bodies were captured, then dropped to keep harTotalCap.
 	bodiesDropped bool
 }
@@ -110,11 +114,12 @@ func (f *feed) watched() bool { return f.viewing.Load() > 0 }
 func (f *feed) publish(e feedEntry) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.kept += e.bodies.kept()
+	e.keptAt = e.bodies.kept()
+	f.kept += e.keptAt
 	if len(f.ring) < feedRingSize {
 		f.ring = append(f.ring, e)
 	} else {
-		f.kept -= f.ring[f.next].bodies.kept()
+		f.kept -= f.ring[f.next].keptAt
 		f.ring[f.next] = e
 		f.next = (f.next + 1) % feedRingSize
 	}
@@ -135,7 +140,8 @@ func (f *feed) trimBodies() {
 	for i := 0; f.kept > harTotalCap && i < len(f.ring); i++ {
 		e := &f.ring[(f.next+i)%len(f.ring)] // oldest first
 		if e.bodies != nil {
-			f.kept -= e.bodies.kept()
+			f.kept -= e.keptAt
+			e.keptAt = 0
 			e.bodies = nil
 			e.bodiesDropped = true
 		}

@@ -51,6 +51,19 @@ type harEntry struct {
 	Cache           struct{}    `json:"cache"`
 	Timings         harTimings  `json:"timings"`
 	Comment         string      `json:"comment,omitempty"`
+	// WebSocketMessages is Chrome's custom field for a WebSocket's
+	// messages, which DevTools and HAR viewers read.
+	WebSocketMessages []harWSMessage `json:"_webSocketMessages,omitempty"`
+}
+
+// harWSMessage is one message as Chrome writes it: type "send" (from the
+// browser) or "receive", time in seconds since the epoch, opcode 1 (text)
+// or 2 (binary, data in base64).
+type harWSMessage struct {
+	Type   string  `json:"type"`
+	Time   float64 `json:"time"`
+	Opcode int     `json:"opcode"`
+	Data   string  `json:"data"`
 }
 
 type harRequest struct {
@@ -201,9 +214,52 @@ func harEntryOf(e feedEntry) harEntry {
 			he.Request.PostData = postData(e, data, size)
 			he.Request.BodySize = size
 		}
+	case e.bodies != nil:
+		var note string
+		he.WebSocketMessages, note = harWSMessages(&e.bodies.ws)
+		if note != "" {
+			notes = append(notes, note)
+		}
 	}
 	he.Comment = strings.Join(notes, "; ")
 	return he
+}
+
+// harWSMessages converts a WebSocket's captured messages, and says what
+// they leave out.
+func harWSMessages(c *capturedMessages) ([]harWSMessage, string) {
+	msgs, dropped := c.snapshot()
+	out := make([]harWSMessage, 0, len(msgs))
+	var truncated, compressed int
+	for _, m := range msgs {
+		hm := harWSMessage{Type: "receive", Time: float64(m.at.UnixMicro()) / 1e6, Opcode: int(m.opcode)}
+		if m.send {
+			hm.Type = "send"
+		}
+		switch {
+		case m.compressed:
+			compressed++
+		case m.opcode == 2:
+			hm.Data = base64.StdEncoding.EncodeToString(m.data)
+		default:
+			hm.Data = string(m.data)
+		}
+		if m.size > len(m.data) && !m.compressed {
+			truncated++
+		}
+		out = append(out, hm)
+	}
+	var notes []string
+	if compressed > 0 {
+		notes = append(notes, fmt.Sprintf("%d WebSocket messages were compressed (permessage-deflate): their data is not included", compressed))
+	}
+	if truncated > 0 {
+		notes = append(notes, fmt.Sprintf("%d WebSocket messages were longer than %d KiB: their data is truncated", truncated, harBodyCap>>10))
+	}
+	if dropped > 0 {
+		notes = append(notes, fmt.Sprintf("%d later WebSocket messages left out: devproxy keeps %d KiB of a connection's messages", dropped, harBodyCap>>10))
+	}
+	return out, strings.Join(notes, "; ")
 }
 
 // responseContent is the captured response body: text as is, other bytes

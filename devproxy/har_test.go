@@ -303,3 +303,59 @@ func TestHARStaticFileBodies(t *testing.T) {
 		t.Errorf("recorded: bodySize %d, %d bytes of text, want the whole file (%d)", recorded.Response.BodySize, len(recorded.Response.Content.Text), len(js))
 	}
 }
+
+// TestHARWebSocketMessages: while a status page is open, a WebSocket's data
+// messages go into the HAR as Chrome writes them (_webSocketMessages):
+// unmasked, reassembled from fragments, binary in base64; compressed
+// messages are listed without data, and the entry says why.
+func TestHARWebSocketMessages(t *testing.T) {
+	t.Parallel()
+	be := newWSBackend(t, nil) // echoes; offers permessage-deflate
+	p := startProxy(t, fmt.Sprintf("[routes]\n\"/ws\" = %q\n", be.URL))
+	fc := dialFeed(t, p)
+	origin := http.Header{"Origin": {p.URL}}
+
+	long := strings.Repeat("0123456789", 1000) // 10,000 bytes: several frames from gorilla's 4 KiB writer
+	binary := []byte{0, 1, 2, 0xff}
+	c, _ := dialWS(t, wsDialer, "ws://"+p.Addr+"/ws/plain", origin)
+	echo(t, c, websocket.TextMessage, []byte("hello"))
+	echo(t, c, websocket.BinaryMessage, binary)
+	echo(t, c, websocket.TextMessage, []byte(long))
+	c.Close()
+	fc.waitEntry(func(e feedEntry) bool { return e.Path == "/ws/plain" && !e.Open })
+
+	z, _ := dialWS(t, &websocket.Dialer{HandshakeTimeout: wsWait, EnableCompression: true}, "ws://"+p.Addr+"/ws/deflate", origin)
+	echo(t, z, websocket.TextMessage, []byte("squeeze me"))
+	z.Close()
+	fc.waitEntry(func(e feedEntry) bool { return e.Path == "/ws/deflate" && !e.Open })
+
+	h, _ := fetchHAR(t, p.URL+config.ReservedPrefix+"/har.json")
+	type msg struct {
+		typ    string
+		opcode int
+		data   string
+	}
+	var got []msg
+	plain := harEntryFor(t, h, "GET", "/ws/plain")
+	last := 0.0
+	for _, m := range plain.WebSocketMessages {
+		got = append(got, msg{m.Type, m.Opcode, m.Data})
+		if m.Time < last || m.Time < float64(time.Now().Add(-time.Hour).Unix()) {
+			t.Errorf("message times %v then %v: want seconds since the epoch, in order", last, m.Time)
+		}
+		last = m.Time
+	}
+	b64 := base64.StdEncoding.EncodeToString(binary)
+	want := []msg{{"send", 1, "hello"}, {"receive", 1, "hello"}, {"send", 2, b64}, {"receive", 2, b64}, {"send", 1, long}, {"receive", 1, long}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("_webSocketMessages:\n got %.300v\nwant %.300v", got, want)
+	}
+
+	deflate := harEntryFor(t, h, "GET", "/ws/deflate")
+	if n := len(deflate.WebSocketMessages); n != 2 || deflate.WebSocketMessages[0].Data != "" {
+		t.Errorf("compressed socket: %d messages %+v, want 2 listed without data", n, deflate.WebSocketMessages)
+	}
+	if !strings.Contains(deflate.Comment, "2 WebSocket messages were compressed (permessage-deflate)") {
+		t.Errorf("compressed socket's comment = %q, want it to say the data is not included", deflate.Comment)
+	}
+}

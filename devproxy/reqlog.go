@@ -284,6 +284,10 @@ func (w *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		w.status = http.StatusSwitchingProtocols
 		if w.websocket && w.ri != nil && w.ri.route != "devproxy" {
 			w.ri.ws = &wsCountingConn{Conn: conn}
+			if b := w.ri.bodies; b != nil { // a status page is open: keep the messages for a HAR
+				w.ri.ws.in.capture = &messageCapture{to: &b.ws, send: true}
+				w.ri.ws.out.capture = &messageCapture{to: &b.ws}
+			}
 			conn = w.ri.ws
 		}
 		w.answered()

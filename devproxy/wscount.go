@@ -36,14 +36,23 @@ type frameCounter struct {
 	need     int      // header length, known once 2 bytes are in; 0 before
 	skip     uint64   // payload bytes still to pass over
 	messages atomic.Int64
+	// capture keeps the data messages for a HAR while a status page is
+	// open (wscapture.go); nil otherwise.
+	capture *messageCapture
 }
 
 func (fc *frameCounter) count(b []byte) {
 	for len(b) > 0 {
 		if fc.skip > 0 {
 			n := min(uint64(len(b)), fc.skip)
+			if fc.capture != nil {
+				fc.capture.payload(b[:n])
+			}
 			fc.skip -= n
 			b = b[n:]
+			if fc.skip == 0 && fc.capture != nil {
+				fc.capture.frameDone()
+			}
 			continue
 		}
 		fc.hdr[fc.have] = b[0]
@@ -80,6 +89,12 @@ func (fc *frameCounter) frameDone() {
 		fc.skip = binary.BigEndian.Uint64(fc.hdr[2:10])
 	default:
 		fc.skip = uint64(l)
+	}
+	if fc.capture != nil {
+		fc.capture.frame(fc.hdr[:fc.need])
+		if fc.skip == 0 {
+			fc.capture.frameDone()
+		}
 	}
 	fc.have, fc.need = 0, 0
 }

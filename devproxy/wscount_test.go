@@ -2,47 +2,51 @@ package devproxy
 
 import (
 	"bytes"
+	"encoding/binary"
 	"testing"
 )
 
-// wsFrame builds one frame as a peer would send it.
-func wsFrame(fin bool, opcode byte, masked bool, payload []byte) []byte {
-	var b bytes.Buffer
-	h0 := opcode
+// browserKey masks the test frames a browser sends.
+var browserKey = []byte{1, 2, 3, 4}
+
+// wsFrame builds one frame as a browser sends it (masked with key) or a
+// server does (key nil).
+func wsFrame(fin bool, opcode byte, key, payload []byte) []byte {
+	b0 := opcode
 	if fin {
-		h0 |= 0x80
+		b0 |= 0x80
 	}
-	b.WriteByte(h0)
-	m := byte(0)
-	if masked {
-		m = 0x80
-	}
+	var f []byte
 	switch n := len(payload); {
 	case n < 126:
-		b.WriteByte(m | byte(n))
+		f = []byte{b0, byte(n)}
 	case n < 1<<16:
-		b.WriteByte(m | 126)
-		b.Write([]byte{byte(n >> 8), byte(n)})
+		f = []byte{b0, 126, 0, 0}
+		binary.BigEndian.PutUint16(f[2:], uint16(n))
 	default:
-		b.WriteByte(m | 127)
-		b.Write([]byte{0, 0, 0, 0, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
+		f = []byte{b0, 127, 0, 0, 0, 0, 0, 0, 0, 0}
+		binary.BigEndian.PutUint64(f[2:], uint64(n))
 	}
-	if masked {
-		b.Write([]byte{1, 2, 3, 4})
+	if key == nil {
+		return append(f, payload...)
 	}
-	b.Write(payload)
-	return b.Bytes()
+	f[1] |= 0x80
+	f = append(f, key...)
+	for i, c := range payload {
+		f = append(f, c^key[i&3])
+	}
+	return f
 }
 
 func TestFrameCounter(t *testing.T) {
 	t.Parallel()
 	var stream []byte
-	stream = append(stream, wsFrame(true, 1, true, []byte("hello"))...)                  // 1 message
-	stream = append(stream, wsFrame(false, 2, true, make([]byte, 300))...)               // fragment…
-	stream = append(stream, wsFrame(true, 9, true, nil)...)                              // a ping in between: not a message
-	stream = append(stream, wsFrame(true, 0, true, make([]byte, 70000))...)              // …last fragment: 2 messages
-	stream = append(stream, wsFrame(true, 2, false, bytes.Repeat([]byte{0x81}, 125))...) // payload bytes that look like headers: 3
-	stream = append(stream, wsFrame(true, 8, true, []byte{3, 232})...)                   // close: not a message
+	stream = append(stream, wsFrame(true, 1, browserKey, []byte("hello"))...)          // 1 message
+	stream = append(stream, wsFrame(false, 2, browserKey, make([]byte, 300))...)       // fragment…
+	stream = append(stream, wsFrame(true, 9, browserKey, nil)...)                      // a ping in between: not a message
+	stream = append(stream, wsFrame(true, 0, browserKey, make([]byte, 70000))...)      // …last fragment: 2 messages
+	stream = append(stream, wsFrame(true, 2, nil, bytes.Repeat([]byte{0x81}, 125))...) // payload bytes that look like headers: 3
+	stream = append(stream, wsFrame(true, 8, browserKey, []byte{3, 232})...)           // close: not a message
 	for _, chunk := range []int{1, 2, 7, 4096, len(stream)} {
 		var fc frameCounter
 		for rest := stream; len(rest) > 0; {
