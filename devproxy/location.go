@@ -105,6 +105,11 @@ func rewriteLocation(loc string, rt *route, in *http.Request) (string, locationE
 	if p == "" {
 		p = "/"
 	}
+	if rt.alreadyPublic(p) {
+		// Built from its root_path or FORCE_SCRIPT_NAME with the backend's
+		// own Host (change_origin): only the origin is the backend's.
+		return web.RequestOrigin(in) + tail, locationOnTarget
+	}
 	pub, ok := rt.publicPath(p)
 	if !ok {
 		return loc, locationKept
@@ -148,15 +153,23 @@ func rewritePathAbsolute(loc string, rt *route) (string, locationEdit) {
 	if end < 0 {
 		end = len(loc)
 	}
-	p := loc[:end]
-	if rt.StripPrefix && (p == rt.Path || strings.HasPrefix(p, rt.Path+"/")) {
+	if rt.alreadyPublic(loc[:end]) {
 		return loc, locationKept
 	}
+	p := loc[:end]
 	pub, ok := rt.publicPath(p)
 	if !ok || pub == p {
 		return loc, locationKept
 	}
 	return pub + loc[end:], locationBackendPath
+}
+
+// alreadyPublic reports whether a backend path behind strip_prefix already
+// starts with the route's prefix: that backend knows its public prefix
+// (FastAPI's root_path, Django's FORCE_SCRIPT_NAME), and mapping it again
+// would make /api/api/....
+func (rt *route) alreadyPublic(p string) bool {
+	return rt.StripPrefix && rt.Path != "/" && (p == rt.Path || strings.HasPrefix(p, rt.Path+"/"))
 }
 
 // sameHostPort reports whether u names the host and port of target. All

@@ -66,6 +66,8 @@ func TestRewriteLocation(t *testing.T) {
 		want string // "" means unchanged
 	}{
 		{"target origin, stripped prefix", stripped, "http://127.0.0.1:8080/login?next=/a#top", origin + "/api/login?next=/a#top"},
+		{"target origin, path already under the stripped prefix", stripped, "http://127.0.0.1:8080/api/items/?x=1", origin + "/api/items/?x=1"},
+		{"target origin, the prefix itself", stripped, "http://127.0.0.1:8080/api", origin + "/api"},
 		{"target origin, no strip", plain, "http://127.0.0.1:8080/api/login", origin + "/api/login"},
 		{"localhost alias of a loopback target", stripped, "http://localhost:8080/x", origin + "/api/x"},
 		{"ipv6 loopback alias", stripped, "http://[::1]:8080/x", origin + "/api/x"},
