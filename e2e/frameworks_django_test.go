@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,28 +16,23 @@ import (
 // told its public prefix with FORCE_SCRIPT_NAME = "/backend".
 var djangoRoot, djangoPrefixed framework
 
-func requireDjango(t *testing.T) {
-	t.Helper()
-	requireBrowser(t)
-	requirePython(t, "import django, sys; sys.exit(django.VERSION < (4, 2))",
-		"Django 4.2 for /usr/bin/python3 not found; install it from Debian's bookworm-backports: apt-get install -t bookworm-backports python3-django")
-}
+var djangoApp = pythonApp{fixture: "django", check: "import django, sys; sys.exit(django.VERSION < (4, 2))",
+	install: "Django 4.2 for /usr/bin/python3 not found; install it from Debian's bookworm-backports: apt-get install -t bookworm-backports python3-django"}
 
 // startDjango starts (once) the Django app, at the root or behind scriptName.
 func startDjango(t *testing.T, f *framework, scriptName string) string {
 	t.Helper()
-	return f.start(t, "django"+scriptName, func(dir string) *exec.Cmd {
-		args := []string{fixturePath(t, "django", "serve.py"), filepath.Join(dir, "db.sqlite3")}
+	return djangoApp.start(t, f, "django"+scriptName, func(dir string) []string {
+		args := []string{filepath.Join(dir, "db.sqlite3")}
 		if scriptName != "" {
 			args = append(args, scriptName)
 		}
-		return exec.Command(debianPython, args...)
+		return args
 	})
 }
 
 func TestDjangoBehindDevproxy(t *testing.T) {
 	t.Parallel()
-	requireDjango(t)
 	root := startDjango(t, &djangoRoot, "")
 	prefixed := startDjango(t, &djangoPrefixed, "/backend")
 	static := pageDir(t)

@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 )
@@ -17,12 +16,9 @@ var fastapiApp framework
 
 func startFastAPI(t *testing.T) string {
 	t.Helper()
-	requireBrowser(t)
-	requirePython(t, "import fastapi, uvicorn",
-		"FastAPI and uvicorn for /usr/bin/python3 not found; install them: apt-get install python3-fastapi python3-uvicorn")
-	return fastapiApp.start(t, "fastapi", func(string) *exec.Cmd {
-		return exec.Command(debianPython, fixturePath(t, "fastapi", "serve.py"), "/fastapi")
-	})
+	return pythonApp{fixture: "fastapi", check: "import fastapi, uvicorn",
+		install: "FastAPI and uvicorn for /usr/bin/python3 not found; install them: apt-get install python3-fastapi python3-uvicorn",
+	}.start(t, &fastapiApp, "fastapi", func(string) []string { return []string{"/fastapi"} })
 }
 
 // TestFastAPIBehindDevproxy: from the page at devproxy's root, FastAPI's

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"os/exec"
 	"testing"
 )
 
@@ -15,12 +14,9 @@ var flaskApp framework
 
 func startFlask(t *testing.T) string {
 	t.Helper()
-	requireBrowser(t)
-	requirePython(t, "import flask, flask_wtf, sys; sys.exit(tuple(map(int, flask.__version__.split('.')[:2])) < (2, 2))",
-		"Flask 2.2 and Flask-WTF for /usr/bin/python3 not found; install them: apt-get install python3-flask python3-flaskext.wtf")
-	return flaskApp.start(t, "flask", func(string) *exec.Cmd {
-		return exec.Command(debianPython, fixturePath(t, "flask", "serve.py"))
-	})
+	return pythonApp{fixture: "flask", check: "import flask, flask_wtf, sys; sys.exit(tuple(map(int, flask.__version__.split('.')[:2])) < (2, 2))",
+		install: "Flask 2.2 and Flask-WTF for /usr/bin/python3 not found; install them: apt-get install python3-flask python3-flaskext.wtf",
+	}.start(t, &flaskApp, "flask", nil)
 }
 
 func flaskUnder(base string) formApp {

@@ -131,12 +131,29 @@ func stopFrameworks() {
 	}
 }
 
-// requirePython skips (fails in CI), naming what to install, unless
-// Debian's python3 runs check (imports and a version test) successfully.
-func requirePython(t *testing.T, check, what string) {
+// pythonApp is a fixture app, e2e/testdata/<fixture>/serve.py, run by
+// Debian's python3.
+type pythonApp struct {
+	fixture string
+	check   string // python that exits 0 when the packages it needs are there
+	install string // the skip (or CI failure) line when they are not
+}
+
+// start starts (once, as name) the app with args, which may name files in
+// the framework's directory; it skips (fails in CI), naming what to
+// install, unless Chromium and the app's packages are there.
+func (a pythonApp) start(t *testing.T, f *framework, name string, args func(dir string) []string) string {
 	t.Helper()
-	err := exec.Command(debianPython, "-c", check).Run()
-	testkit.Require(t, err == nil, what)
+	requireBrowser(t)
+	err := exec.Command(debianPython, "-c", a.check).Run()
+	testkit.Require(t, err == nil, a.install)
+	return f.start(t, name, func(dir string) *exec.Cmd {
+		argv := []string{fixturePath(t, a.fixture, "serve.py")}
+		if args != nil {
+			argv = append(argv, args(dir)...)
+		}
+		return exec.Command(debianPython, argv...)
+	})
 }
 
 // fixturePath is a file under e2e/testdata.
