@@ -98,7 +98,7 @@ func hostTarget(t *testing.T) target {
 	t.Helper()
 	host := target{runtime.GOOS, runtime.GOARCH}
 	if !slices.Contains(allTargets, host) {
-		t.Skipf("skipped: %s is not a release target", host)
+		t.Skipf("%s is not a release target: no binary is built for this machine to run (the release builds %v)", host, allTargets)
 	}
 	return host
 }

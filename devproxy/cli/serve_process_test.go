@@ -148,7 +148,7 @@ ready = %s
 // watchdog, which refuses a process group it was not started in.
 func TestWatchdogCommandIsHiddenAndSafe(t *testing.T) {
 	if runtime.GOOS == "windows" {
-		t.Skip("no process groups")
+		t.Skip("Windows has no process groups to refuse: its watchdog is a job object (process/group_windows.go)")
 	}
 	code, out, errOut := runMain(watchdogName, "1")
 	if code != 2 || out != "" || errOut != "" {
