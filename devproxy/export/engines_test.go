@@ -50,13 +50,7 @@ func startDevproxy(t *testing.T, cfg *config.Config, _ string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }() // exits when the test ends
-	t.Cleanup(func() {
-		cancel()
-		testkit.Receive(t, done, engineStopTimeout, "devproxy stopping")
-	})
+	testkit.ServeUntilDone(t, engineStopTimeout, func(ctx context.Context) error { return srv.Serve(ctx, ln) })
 }
 
 // haveNginx and haveCaddy require the engine, skipping on a laptop

@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -44,5 +45,19 @@ func WaitPortFree(t testing.TB, addr string) {
 			conn.Close()
 		}
 		return err != nil && errors.Is(err, syscall.ECONNREFUSED)
+	})
+}
+
+// ServeUntilDone runs serve on its own goroutine until the test ends: the
+// cleanup cancels serve's context and waits up to stopTimeout for it to
+// return.
+func ServeUntilDone(t testing.TB, stopTimeout time.Duration, serve func(ctx context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx) }() // exits when the cleanup cancels ctx
+	t.Cleanup(func() {
+		cancel()
+		Receive(t, done, stopTimeout, "Serve returning after its context was cancelled")
 	})
 }
