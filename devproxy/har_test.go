@@ -241,6 +241,29 @@ delay = "10ms"
 	}
 }
 
+// TestWebSocketEntriesCountedOnce: a WebSocket is published when it opens
+// (no messages yet) and when it closes (its messages in the bodies both
+// entries share); once both have left the ring, it counts nothing of them.
+func TestWebSocketEntriesCountedOnce(t *testing.T) {
+	t.Parallel()
+	f := newFeed()
+	b := &capturedBodies{}
+	ws := feedEntry{ID: 1, Time: time.Now(), Method: "GET", Path: "/ws", Status: 101, Open: true, bodies: b}
+	f.publish(ws)
+	b.ws.add(wsMessage{send: true, opcode: 1, data: bytes.Repeat([]byte("m"), 1000), size: 1000})
+	ws.Open = false
+	f.publish(ws)
+	if f.kept != 1000 {
+		t.Errorf("after the close the ring counts %d bytes, want the messages' 1000", f.kept)
+	}
+	for i := range feedRingSize { // push both out
+		f.publish(feedEntry{ID: uint64(i + 2), Time: time.Now(), Method: "GET", Path: "/x"})
+	}
+	if f.kept != 0 {
+		t.Errorf("with both entries gone the ring counts %d bytes, want 0", f.kept)
+	}
+}
+
 // TestHARBodiesStayWithinTheTotalCap: the ring never holds more than
 // harTotalCap of bodies; the oldest lose theirs first, and say so.
 func TestHARBodiesStayWithinTheTotalCap(t *testing.T) {
