@@ -66,6 +66,9 @@ func (c *framingConn) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// NetConn returns the wrapped connection (tcpConn finds the socket through it).
+func (c *framingConn) NetConn() net.Conn { return c.Conn }
+
 // ReadFrom passes a body copied into the connection to the underlying
 // connection's ReadFrom (sendfile from a file on Linux): only reads are
 // scanned.

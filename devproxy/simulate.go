@@ -160,22 +160,23 @@ func resetConnection(w http.ResponseWriter) {
 		panic(http.ErrAbortHandler)
 	}
 	if tc := tcpConn(conn); tc != nil {
+		// Closed under TLS, not through it: a TLS close would first send
+		// close_notify, which the browser reads as a clean end.
 		_ = tc.SetLinger(0)
+		tc.Close()
+		return
 	}
 	conn.Close()
 }
 
-// tcpConn finds the TCP connection under devproxy's wrappers, or nil.
+// tcpConn finds the TCP connection under the wrappers, or nil. Each of
+// devproxy's connection wrappers has NetConn, as *tls.Conn does.
 func tcpConn(c net.Conn) *net.TCPConn {
 	for {
 		switch v := c.(type) {
 		case *net.TCPConn:
 			return v
-		case *framingConn:
-			c = v.Conn
-		case *wsCountingConn:
-			c = v.Conn
-		case interface{ NetConn() net.Conn }: // *tls.Conn
+		case interface{ NetConn() net.Conn }:
 			c = v.NetConn()
 		default:
 			return nil

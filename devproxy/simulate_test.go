@@ -209,6 +209,25 @@ func TestThrottledWebSocketAndDelayedHandshake(t *testing.T) {
 	t.Logf("32 KiB WebSocket echo at 256kbps: %v", took)
 }
 
+// TestFailResetIsATCPReset: mode "reset" drops the browser's connection
+// with a TCP reset (the browser's net::ERR_CONNECTION_RESET), over https
+// too, where the socket sits under TLS and the framing scanner.
+func TestFailResetIsATCPReset(t *testing.T) {
+	overBothSchemes(t, func(t *testing.T, listen string) {
+		p := startProxy(t, listen+"[routes.\"/drop\"]\nmock = { body = \"ok\" }\nfail = { rate = 1, mode = \"reset\" }\n")
+		conn := dialProxy(t, p)
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.WriteString(conn, "GET /drop HTTP/1.1\r\nHost: "+p.Addr+"\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		n, err := conn.Read(make([]byte, 512))
+		if n != 0 || !errors.Is(err, syscall.ECONNRESET) {
+			t.Errorf("read %d bytes, %v; want the connection reset (ECONNRESET)", n, err)
+		}
+	})
+}
+
 // TestFailRatesWithinABinomialBound: fail = 0.3 over 1,000 requests gives
 // 300 ± 6σ 503s (σ = √(1000·0.3·0.7) ≈ 14.5, so 213–387: a real random
 // source, and a bound it misses with probability about 2·10⁻⁹). The reset

@@ -176,6 +176,9 @@ type prefixConn struct {
 	prefix []byte
 }
 
+// NetConn returns the wrapped connection.
+func (c *prefixConn) NetConn() net.Conn { return c.Conn }
+
 func (c *prefixConn) Read(b []byte) (int, error) {
 	if len(c.prefix) > 0 {
 		n := copy(b, c.prefix)

@@ -15,6 +15,9 @@ type wsCountingConn struct {
 	in, out frameCounter
 }
 
+// NetConn returns the browser's connection.
+func (c *wsCountingConn) NetConn() net.Conn { return c.Conn }
+
 func (c *wsCountingConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
 	c.in.count(b[:n])

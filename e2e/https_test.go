@@ -189,6 +189,10 @@ func TestUntrustedBrowserToldToRunTrust(t *testing.T) {
 	attrs := logs.Wait(t, "the browser does not trust devproxy's CA yet: run `devproxy trust`", 10*time.Second)
 	t.Logf("Chromium's alert: %s", attrs["reason"])
 	_, _ = b.GotoErr(p.URL + "/again")
+	// The second refusal is logged at debug level once its handshake ends.
+	testkit.WaitUntil(t, 10*time.Second, "devproxy to log the second refused handshake", func() bool {
+		return len(logs.All("tls handshake refused by the client")) > 0
+	})
 	if n := len(logs.All("the browser does not trust devproxy's CA yet: run `devproxy trust`")); n != 1 {
 		t.Errorf("logged %d times, want once", n)
 	}
@@ -228,9 +232,17 @@ func TestWebSocketFallsBackToHTTP1(t *testing.T) {
 	if got != "h2 https" {
 		t.Fatalf("page protocol and WebSocket echo: %q, want h2 https (the page on HTTP/2, the socket relayed with X-Forwarded-Proto https)", got)
 	}
-	for _, rec := range logs.All("request") {
-		if strings.HasPrefix(rec["path"], "/ws") && rec["method"] != "GET" {
-			t.Errorf("WebSocket handshake arrived as %s, want an HTTP/1.1 GET", rec["method"])
+	var handshake map[string]string
+	testkit.WaitUntil(t, 10*time.Second, "the WebSocket's request log line (written when it closes)", func() bool {
+		for _, rec := range logs.All("request") {
+			if strings.HasPrefix(rec["path"], "/ws") {
+				handshake = rec
+				return true
+			}
 		}
+		return false
+	})
+	if handshake["method"] != "GET" {
+		t.Errorf("WebSocket handshake arrived as %s, want an HTTP/1.1 GET", handshake["method"])
 	}
 }
