@@ -70,7 +70,7 @@ type hostPolicy struct {
 func newHostPolicy(cfg *config.Config) *hostPolicy {
 	hp := &hostPolicy{allowed: cfg.AllowedHosts}
 	if host, _, err := net.SplitHostPort(cfg.Listen); err == nil {
-		if ip := net.ParseIP(host); ip == nil || !ip.IsUnspecified() {
+		if !web.IsUnspecifiedHost(host) {
 			hp.listenHost = strings.ToLower(host)
 		}
 	}

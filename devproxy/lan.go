@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/internal/web"
 )
 
 // LANAddresses returns this machine's addresses that another device on the
@@ -66,7 +67,7 @@ func LANURLs(cfg *config.Config, port string, lan []netip.Addr) []string {
 	if err != nil {
 		return nil
 	}
-	every := host == "" || host == "0.0.0.0" || host == "::"
+	every := web.IsUnspecifiedHost(host)
 	var out []string
 	for _, ip := range lan {
 		if !every && !strings.EqualFold(ip.String(), strings.Trim(host, "[]")) {

@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/internal/web"
 )
 
 // Listen opens the listeners for addr. "localhost:PORT" binds both
@@ -58,7 +59,7 @@ func listenError(addr, port string, err error) error {
 func URL(cfg *config.Config, lns []net.Listener) string {
 	host, _, _ := net.SplitHostPort(cfg.Listen)
 	_, port, _ := net.SplitHostPort(lns[0].Addr().String())
-	if host == "" || host == "0.0.0.0" || host == "::" {
+	if web.IsUnspecifiedHost(host) {
 		host = "localhost"
 	}
 	scheme := "http://"

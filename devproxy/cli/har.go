@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -92,10 +93,12 @@ func localURL(addr string, https bool) (url, problem string) {
 	case port == "0":
 		return "", fmt.Sprintf("listen %q is any free port: give the address devproxy printed when it started, e.g. --listen localhost:3001", addr)
 	}
-	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
-		host = "127.0.0.1" // every interface includes loopback
-		if ip != nil && ip.To4() == nil {
+	if web.IsUnspecifiedHost(host) {
+		// Every interface includes loopback, of the same family.
+		if strings.Contains(host, ":") {
 			host = "::1"
+		} else {
+			host = "127.0.0.1"
 		}
 	}
 	if !web.IsLoopbackHost(host) {

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/devproxy/devproxy/devproxy/internal/web"
 )
 
 var tlsKeys = []string{"cert", "key"}
@@ -89,7 +91,7 @@ func (cr *configReader) readTLS(raw map[string]any, cfg *Config) {
 	}
 	cfg.TLS = &TLS{Cert: certPath, Key: keyPath}
 	host, _, _ := net.SplitHostPort(cfg.Listen)
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+	if web.IsUnspecifiedHost(host) {
 		return // every interface: no one name to check
 	}
 	if err := leaf.VerifyHostname(host); err != nil {

@@ -265,10 +265,10 @@ func newSite(cfg *config.Config, opts Options) (*site, error) {
 			"give the web server a certificate for your domain (nginx: ssl_certificate and ssl_certificate_key; Caddy: its own certificates, tls internal here)")
 	}
 	host = strings.ToLower(host)
-	switch ip := net.ParseIP(host); {
+	switch {
 	case host == "localhost":
 		s.binds = []string{"127.0.0.1", "::1"} // as devproxy binds it
-	case host == "" || ip != nil && ip.IsUnspecified():
+	case web.IsUnspecifiedHost(host):
 		s.binds = []string{""} // every interface, both families, as Go's listener
 	default:
 		s.binds = []string{host}
@@ -343,8 +343,8 @@ func hostNames(cfg *config.Config, listenHost string, opts Options) []string {
 	if opts.ServerName != "" {
 		names = append(names, strings.ToLower(opts.ServerName))
 	} else {
-		if ip := net.ParseIP(listenHost); listenHost != "" && (ip == nil || !ip.IsUnspecified()) {
-			if ip != nil && ip.To4() == nil {
+		if !web.IsUnspecifiedHost(listenHost) {
+			if ip := net.ParseIP(listenHost); ip != nil && ip.To4() == nil {
 				listenHost = "[" + listenHost + "]"
 			}
 			names = append(names, listenHost)

@@ -41,6 +41,16 @@ func HostOnly(hostport string) string {
 	return strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
 }
 
+// IsUnspecifiedHost reports whether a listen host means every interface:
+// empty (":3000"), 0.0.0.0 or [::].
+func IsUnspecifiedHost(host string) bool {
+	if host == "" {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsUnspecified()
+}
+
 // IsPort reports whether s is a decimal port number from 0 to 65535.
 func IsPort(s string) bool {
 	if s == "" || len(s) > 5 {

@@ -82,3 +82,12 @@ func TestTokensAndMasks(t *testing.T) {
 		}
 	}
 }
+
+func TestIsUnspecifiedHost(t *testing.T) {
+	for host, want := range map[string]bool{"": true, "0.0.0.0": true, "::": true, "[::]": true,
+		"localhost": false, "127.0.0.1": false, "::1": false, "192.168.1.5": false, "app.test": false} {
+		if got := IsUnspecifiedHost(host); got != want {
+			t.Errorf("IsUnspecifiedHost(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
