@@ -2,6 +2,7 @@ package devproxy
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -200,7 +201,9 @@ func (s *Server) rewriteCookies(rt *route, in *http.Request, h http.Header) {
 		}
 		// Every rewrite at debug, so -v shows what each response carried;
 		// the explanation once per route and cookie name at info.
-		s.log.Debug("cookie rewritten", "route", rt.name, "cookie", e.name, "from", web.MaskSetCookie(line), "to", web.MaskSetCookie(out))
+		if s.log.Enabled(in.Context(), slog.LevelDebug) { // masking costs two passes over each line
+			s.log.Debug("cookie rewritten", "route", rt.name, "cookie", e.name, "from", web.MaskSetCookie(line), "to", web.MaskSetCookie(out))
+		}
 		if rt.notes.first("cookie\x00" + e.name) {
 			s.log.Info("cookie rewritten", "route", rt.name, "cookie", e.name, "changes", e.describe(web.RequestOrigin(in)),
 				"turn_off", config.DisplayKey([]string{"routes", rt.Path, "cookies"})+` = "passthrough"`)

@@ -97,6 +97,9 @@ func (s *Server) answerCORS(w http.ResponseWriter, r *http.Request, rt *route) b
 // applyCORS replaces the backend's CORS headers with devproxy's on a
 // response of a route with a cors table.
 func (s *Server) applyCORS(rt *route, in *http.Request, h http.Header) {
+	if rt.CORS == nil {
+		return // no cors table: the backend's headers pass as they are
+	}
 	var removed []string
 	for k := range h {
 		if strings.HasPrefix(k, "Access-Control-") {

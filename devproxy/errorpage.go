@@ -163,10 +163,8 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	noteOutcome(r, p.Cause)
-	if rt.CORS != nil {
-		// Without CORS headers a cross-origin fetch sees only "blocked by CORS policy", hiding the real 502.
-		s.applyCORS(rt, r, w.Header())
-	}
+	// Without CORS headers a cross-origin fetch sees only "blocked by CORS policy", hiding the real 502.
+	s.applyCORS(rt, r, w.Header())
 	s.writeProblem(w, r, s.pages.badGateway, p)
 }
 

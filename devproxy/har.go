@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
@@ -322,7 +323,7 @@ func postData(e feedEntry, data []byte, size int64) *harPostData {
 	p.Text = text
 	if mt, _, _ := mime.ParseMediaType(mimeType); mt == "application/x-www-form-urlencoded" && size == int64(len(data)) {
 		if vals, err := url.ParseQuery(string(data)); err == nil {
-			for _, k := range sortedKeys(vals) {
+			for _, k := range slices.Sorted(maps.Keys(vals)) {
 				for _, v := range vals[k] {
 					p.Params = append(p.Params, harPair{Name: k, Value: v})
 				}
@@ -345,7 +346,7 @@ func bodyText(data []byte) (text, encoding string) {
 
 func headerPairs(h http.Header) []harPair {
 	out := []harPair{}
-	for _, k := range sortedKeys(h) {
+	for _, k := range slices.Sorted(maps.Keys(h)) {
 		for _, v := range h[k] {
 			out = append(out, harPair{Name: k, Value: v})
 		}
@@ -419,15 +420,6 @@ func responseCookies(h http.Header) []harCookie {
 		out = append(out, c)
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // serveHAR answers /__devproxy/har.json: the log as HAR, from the entry

@@ -65,10 +65,11 @@ func (s *Server) refuseForeign(w http.ResponseWriter, r *http.Request, t *table)
 type hostPolicy struct {
 	listenHost string   // the host of listen, lower-cased; "" when it is every interface
 	allowed    []string // allowed_hosts: names, ".suffix" patterns, "*"
+	anyHost    bool     // "*" is in allowed_hosts
 }
 
 func newHostPolicy(cfg *config.Config) *hostPolicy {
-	hp := &hostPolicy{allowed: cfg.AllowedHosts}
+	hp := &hostPolicy{allowed: cfg.AllowedHosts, anyHost: slices.Contains(cfg.AllowedHosts, "*")}
 	if host, _, err := net.SplitHostPort(cfg.Listen); err == nil {
 		if !web.IsUnspecifiedHost(host) {
 			hp.listenHost = strings.ToLower(host)
@@ -81,7 +82,7 @@ func newHostPolicy(cfg *config.Config) *hostPolicy {
 // tools), IP literals (not rebindable), and its names (see isName), with
 // "*" in allowed_hosts admitting any.
 func (hp *hostPolicy) allows(host string) bool {
-	return host == "" || net.ParseIP(host) != nil || hp.isName(host) || slices.Contains(hp.allowed, "*")
+	return host == "" || net.ParseIP(host) != nil || hp.isName(host) || hp.anyHost
 }
 
 // isName reports whether host is one of devproxy's names: localhost and
@@ -118,18 +119,11 @@ func (hp *hostPolicy) ownOrigin(r *http.Request, origin string) bool {
 	}
 	// Browsers serialise an origin one way (RFC 6454 §6.1); anything
 	// spelled differently did not come from one.
-	if norm, ok := web.NormalizeOrigin(origin); !ok || norm != origin {
-		return false
-	}
 	u, err := url.Parse(origin)
-	if err != nil {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || web.OriginOf(u) != origin {
 		return false
 	}
-	port := u.Port()
-	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
-	}
-	if port != strconv.Itoa(la.Port) {
+	if portOrDefault(u, "") != strconv.Itoa(la.Port) {
 		return false
 	}
 	host := u.Hostname()

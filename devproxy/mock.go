@@ -66,9 +66,7 @@ func (s *Server) mockHandler(rt *route) http.Handler {
 		if h.Get("Cache-Control") == "" {
 			h.Set("Cache-Control", "no-store") // an edited mock shows on the next request, never a cached one
 		}
-		if rt.CORS != nil {
-			s.applyCORS(rt, r, h)
-		}
+		s.applyCORS(rt, r, h)
 		h.Set("Content-Length", strconv.FormatInt(size, 10))
 		w.WriteHeader(m.Status)
 		if r.Method != http.MethodHead {

@@ -16,9 +16,7 @@ func (s *Server) rewriteResponse(rt *route, in *http.Request, res *http.Response
 	if rt.Redirects != "passthrough" {
 		s.rewriteLocations(rt, in, res.Header)
 	}
-	if rt.CORS != nil {
-		s.applyCORS(rt, in, res.Header)
-	}
+	s.applyCORS(rt, in, res.Header)
 }
 
 // sanitizeHeaderValue replaces CR and LF with spaces, as net/http does when

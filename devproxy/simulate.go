@@ -36,6 +36,7 @@ type conditions struct {
 	down, up link
 	fail     config.Fail
 	failWhy  string // who made it fail: the config key or the status page's switch
+	offline  bool   // the status page's offline switch made it fail
 }
 
 func (c *conditions) isZero() bool {
@@ -74,7 +75,7 @@ func (s *Server) conditionsFor(name string, own, global *sim) conditions {
 	c.fail, c.failWhy = own.fail, own.failKey
 	if ov.offline != "" {
 		c.fail = config.Fail{Rate: 1, Mode: ov.offline}
-		c.failWhy = "the status page's offline switch"
+		c.failWhy, c.offline = "the status page's offline switch", true
 	}
 	return c
 }
@@ -129,7 +130,7 @@ func (s *Server) simulateFailure(w http.ResponseWriter, r *http.Request, name st
 	}
 	cause := fmt.Sprintf("devproxy simulated this failure: %s fails %s of the requests to %s", c.failWhy, percent(c.fail.Rate), name)
 	fix := "remove fail from the route in devproxy.toml when you are done testing"
-	if c.failWhy == "the status page's offline switch" {
+	if c.offline {
 		cause = fmt.Sprintf("devproxy simulated this failure: %s is switched offline on the status page", name)
 		fix = "switch it back online on the status page (" + config.ReservedPrefix + "/)"
 	}
@@ -137,10 +138,8 @@ func (s *Server) simulateFailure(w http.ResponseWriter, r *http.Request, name st
 	p := problem{Status: http.StatusServiceUnavailable, Error: "Service Unavailable (simulated)", Route: name, Cause: cause, Fix: fix}
 	if rt != nil {
 		p.Target = rt.Answer()
-		if rt.CORS != nil {
-			// Without CORS headers a cross-origin fetch would see "blocked by CORS policy", not the 503.
-			s.applyCORS(rt, r, w.Header())
-		}
+		// Without CORS headers a cross-origin fetch would see "blocked by CORS policy", not the 503.
+		s.applyCORS(rt, r, w.Header())
 	}
 	s.writeProblem(w, r, s.pages.badGateway, p)
 }

@@ -1,7 +1,6 @@
 package devproxy
 
 import (
-	"context"
 	"crypto/tls"
 	"io"
 	"net"
@@ -156,9 +155,7 @@ func (l *tlsListener) sniffAndHandshake(c net.Conn) net.Conn {
 		return &framingConn{Conn: pc, plainOnTLS: true}
 	}
 	tc := tls.Server(pc, l.config)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := tc.HandshakeContext(ctx); err != nil {
+	if err := tc.Handshake(); err != nil { // bounded by the deadline set above
 		l.s.handshakeFailed(c, err)
 		return nil
 	}
