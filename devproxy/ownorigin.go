@@ -7,11 +7,14 @@ import (
 	"github.com/devproxy/devproxy/devproxy/internal/web"
 )
 
-// isOwnOrigin reports whether origin is devproxy's own for r: the page that
-// sent it (or the URL that names it) was served by devproxy. It is the one
-// place the request path decides this — presenting the target's Origin and
-// Referer under change_origin, mapping a Location on devproxy's origin — so
-// widening what counts as devproxy's own origin changes them all at once.
+// isOwnOrigin reports whether origin is the origin r was addressed to: the
+// page that sent it (or the URL that names it) is on this very origin. It
+// is the strict test, for presenting the target's Origin and Referer under
+// change_origin, mapping a Location, the CSRF fix and the switches' caller
+// check. The wider one, any of devproxy's names on the port the connection
+// came in on (a page on app.localhost calling localhost), is
+// hostPolicy.ownOrigin, which the CORS mode and the WebSocket Origin check
+// use.
 func isOwnOrigin(r *http.Request, origin string) bool {
 	return web.SameOrigin(origin, r)
 }
