@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -406,11 +408,12 @@ func (p *page) SaveArtifact(name string) {
 }
 
 // ExpectNoConsoleErrors fails the test for each console error and
-// uncaught exception the page has had.
-func (p *page) ExpectNoConsoleErrors() {
+// uncaught exception the page has had, but those containing one of
+// expected (a status the test provoked: "status of 422").
+func (p *page) ExpectNoConsoleErrors(expected ...string) {
 	p.t.Helper()
 	for _, m := range p.Console() {
-		if m.Type == "error" || m.Type == "pageerror" {
+		if (m.Type == "error" || m.Type == "pageerror") && !slices.ContainsFunc(expected, func(e string) bool { return strings.Contains(m.Text, e) }) {
 			p.t.Errorf("console %s: %s", m.Type, m.Text)
 		}
 	}

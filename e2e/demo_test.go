@@ -58,9 +58,5 @@ func TestDemoInBrowser(t *testing.T) {
 	if res.StatusCode != http.StatusNotFound || strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
 		t.Errorf("demo /favicon.ico: %d %s, want a 404, not the page", res.StatusCode, res.Header.Get("Content-Type"))
 	}
-	for _, m := range b.Console() {
-		if m.Type == "error" {
-			t.Errorf("browser console: %s", m.Text)
-		}
-	}
+	b.ExpectNoConsoleErrors()
 }

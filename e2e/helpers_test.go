@@ -72,15 +72,7 @@ func startProxyIn(t testing.TB, dir, configText string, log *slog.Logger) *proxy
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, ln) }() // exits when the test ends
-	t.Cleanup(func() {
-		cancel()
-		if err := testkit.Receive(t, served, 10*time.Second, "Serve returning after cancel"); err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	testkit.ServeUntilDone(t, 10*time.Second, func(ctx context.Context) error { return srv.Serve(ctx, ln) })
 	addr := ln.Addr().String()
 	return &proxy{Server: srv, URL: "http://" + addr, Addr: addr}
 }

@@ -167,11 +167,7 @@ func TestViteHMROverHTTPS(t *testing.T) {
 	if loads != 1 {
 		t.Errorf("main.js ran %d times, want 1: the CSS change should be a hot update over wss", loads)
 	}
-	for _, m := range b.Console() {
-		if m.Type == "error" || m.Type == "pageerror" {
-			t.Errorf("browser console: %s: %s", m.Type, m.Text)
-		}
-	}
+	b.ExpectNoConsoleErrors()
 }
 
 // TestUntrustedBrowserToldToRunTrust: the shared Chromium has never been

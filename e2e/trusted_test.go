@@ -132,14 +132,6 @@ func startHTTPSProxy(t testing.TB, configText string, ca *localca.CA, log *slog.
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, lns...) }() // exits when the test ends
-	t.Cleanup(func() {
-		cancel()
-		if err := testkit.Receive(t, served, 10*time.Second, "Serve returning after cancel"); err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	testkit.ServeUntilDone(t, 10*time.Second, func(ctx context.Context) error { return srv.Serve(ctx, lns...) })
 	return &httpsProxy{Server: srv, URL: "https://localhost:" + port, Port: port}
 }

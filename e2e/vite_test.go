@@ -124,9 +124,10 @@ dev_server = %q
 		if len(sockets) != 1 || !strings.HasPrefix(sockets[0], "ws"+strings.TrimPrefix(tab.origin, "http")+"/") {
 			t.Errorf("page on %s opened WebSockets %q, want exactly one, its HMR socket through devproxy", tab.origin, sockets)
 		}
+		tab.ExpectNoConsoleErrors()
 		for _, m := range tab.Console() {
-			if m.Type == "error" || m.Type == "pageerror" || strings.Contains(m.Text, "fallback") {
-				t.Errorf("browser console on %s: %s: %s", tab.origin, m.Type, m.Text)
+			if strings.Contains(m.Text, "fallback") {
+				t.Errorf("browser console on %s: %s: %s (Vite fell back to a direct connection)", tab.origin, m.Type, m.Text)
 			}
 		}
 	}

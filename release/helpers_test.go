@@ -98,7 +98,7 @@ func hostTarget(t *testing.T) target {
 	t.Helper()
 	host := target{runtime.GOOS, runtime.GOARCH}
 	if !slices.Contains(allTargets, host) {
-		t.Skipf("%s is not a release target: no binary is built for this machine to run (the release builds %v)", host, allTargets)
+		testkit.Require(t, false, fmt.Sprintf("%s is not a release target: no binary is built for this machine to run (the release builds %v)", host, allTargets))
 	}
 	return host
 }
@@ -297,11 +297,13 @@ func processesIn(dir string) map[int]string {
 	return found
 }
 
-// noProcessesLeftIn fails if any process still works in dir, and kills
-// them so the next step starts clean.
+// noProcessesLeftIn fails if any process still works in dir a moment
+// after the stop (a killed process takes that long to leave /proc), and
+// kills them so the next step starts clean.
 func noProcessesLeftIn(t *testing.T, dir string) {
 	t.Helper()
-	left := processesIn(dir)
+	var left map[int]string
+	testkit.PollUntil(2*time.Second, func() bool { left = processesIn(dir); return len(left) == 0 })
 	for pid, cmdline := range left {
 		t.Errorf("process %d (%s) outlived the stop", pid, cmdline)
 		_ = syscall.Kill(pid, syscall.SIGKILL)

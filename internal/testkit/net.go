@@ -50,7 +50,7 @@ func WaitPortFree(t testing.TB, addr string) {
 
 // ServeUntilDone runs serve on its own goroutine until the test ends: the
 // cleanup cancels serve's context and waits up to stopTimeout for it to
-// return.
+// return, without an error.
 func ServeUntilDone(t testing.TB, stopTimeout time.Duration, serve func(ctx context.Context) error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -58,6 +58,8 @@ func ServeUntilDone(t testing.TB, stopTimeout time.Duration, serve func(ctx cont
 	go func() { done <- serve(ctx) }() // exits when the cleanup cancels ctx
 	t.Cleanup(func() {
 		cancel()
-		Receive(t, done, stopTimeout, "Serve returning after its context was cancelled")
+		if err := Receive(t, done, stopTimeout, "Serve returning after its context was cancelled"); err != nil {
+			t.Errorf("Serve: %v", err)
+		}
 	})
 }
