@@ -7,13 +7,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/internal/testkit"
 )
 
 // connCountingBackend answers "backend" and counts the TCP connections it
@@ -38,25 +38,15 @@ func startProxyWithFiles(t *testing.T, configText string, files map[string]strin
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {
-		writeTestFile(t, filepath.Join(dir, name), content)
+		testkit.WriteFile(t, filepath.Join(dir, name), content)
 	}
 	path := filepath.Join(dir, config.DefaultFile)
-	writeTestFile(t, path, configText)
+	testkit.WriteFile(t, path, configText)
 	cfg, err := config.Load(path)
 	if err != nil {
 		t.Fatalf("config:\n%s\nerror: %v", configText, err)
 	}
 	return serveConfig(t, cfg, path, slog.New(slog.DiscardHandler)), dir
-}
-
-func writeTestFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // get sends one request and returns the response with its body read.
@@ -133,7 +123,7 @@ mock = { status = 204 }
 	}
 
 	// The file is read on every request: an edit shows on the next one, without a reload.
-	writeTestFile(t, filepath.Join(dir, "mocks", "users.json"), `[]`)
+	testkit.WriteFile(t, filepath.Join(dir, "mocks", "users.json"), `[]`)
 	if res, body := get(t, "GET", p.URL+"/api/users", nil); body != "[]" || res.Header.Get("Content-Length") != "2" {
 		t.Errorf("after editing the mock file: %q (Content-Length %s), want []", body, res.Header.Get("Content-Length"))
 	}
@@ -165,7 +155,7 @@ mock = { file = "mocks/users.json" }
 		}
 	}
 	// Created later, it is served at once.
-	writeTestFile(t, filepath.Join(dir, "mocks", "users.json"), `{"ok":true}`)
+	testkit.WriteFile(t, filepath.Join(dir, "mocks", "users.json"), `{"ok":true}`)
 	if res, body := get(t, "GET", p.URL+"/api/users", nil); res.StatusCode != 200 || body != `{"ok":true}` {
 		t.Errorf("after creating the file: %d %q", res.StatusCode, body)
 	}

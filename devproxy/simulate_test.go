@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/internal/testkit"
 	"github.com/gorilla/websocket"
 )
 
@@ -336,7 +337,7 @@ func TestSimulateAppliesToTheFrontend(t *testing.T) {
 	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "api") }))
 	t.Cleanup(be.Close)
 	dir := t.TempDir()
-	writeTestFile(t, dir+"/index.html", "<!doctype html><p>app</p>")
+	testkit.WriteFile(t, dir+"/index.html", "<!doctype html><p>app</p>")
 	p := startProxy(t, fmt.Sprintf("[simulate]\ndelay = \"150ms\"\n[frontend]\nstatic = %q\n[routes.\"/api\"]\ntarget = %q\ndelay = \"100ms\"\n", dir, be.URL))
 	if d, status, body := timed(t, http.DefaultClient, "GET", p.URL+"/", nil); status != 200 || !strings.Contains(string(body), "app") || d < 150*time.Millisecond {
 		t.Errorf("GET / = %d %q in %v, want the page after at least 150ms", status, body, d)

@@ -57,9 +57,9 @@ func TestBrowserExportHARAndSwitches(t *testing.T) {
 	}))
 	dir := t.TempDir()
 	for name, content := range harApp {
-		writeFile(t, filepath.Join(dir, "dist", name), content)
+		testkit.WriteFile(t, filepath.Join(dir, "dist", name), content)
 	}
-	writeFile(t, filepath.Join(dir, "mocks", "users.json"), `[{"id":1,"name":"Ada"},{"id":2,"name":"Grace"}]`)
+	testkit.WriteFile(t, filepath.Join(dir, "mocks", "users.json"), `[{"id":1,"name":"Ada"},{"id":2,"name":"Grace"}]`)
 	p := startProxyIn(t, dir, fmt.Sprintf(`
 [frontend]
 static = "dist"
@@ -185,15 +185,5 @@ throttle = "1Mbps"
 	app.Eval(`const r = await fetch('/api/hello?lang=fr'); return { status: r.status, text: await r.text() }`, &answer)
 	if answer.Status != 200 || answer.Text != "hello fr" {
 		t.Errorf("/api back online answers %d %q", answer.Status, answer.Text)
-	}
-}
-
-func writeFile(t testing.TB, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }
