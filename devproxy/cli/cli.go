@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/devproxy/devproxy/devproxy/config"
@@ -182,4 +183,20 @@ func explicitFlag(fs *flagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// writeOut is --out: it writes data to file, or to standard output when
+// file is "" or "-", and says on stderr what it wrote: "wrote FILE"
+// followed by detail. It returns the exit status.
+func writeOut(c Options, cmd, file string, data []byte, detail string) int {
+	if file == "" || file == "-" {
+		c.Stdout.Write(data)
+		return exitOK
+	}
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		fmt.Fprintf(c.Stderr, "devproxy %s: %v\n", cmd, err)
+		return exitFailed
+	}
+	fmt.Fprintf(c.Stderr, "wrote %s%s\n", file, detail)
+	return exitOK
 }

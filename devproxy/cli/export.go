@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/devproxy/devproxy/devproxy/config"
@@ -53,16 +52,7 @@ func runExport(_ context.Context, c Options, args []string) int {
 	for _, w := range warnings {
 		fmt.Fprintf(c.Stderr, "warning: %s\n", w)
 	}
-	if *out == "" {
-		fmt.Fprint(c.Stdout, text)
-		return exitOK
-	}
-	if err := os.WriteFile(*out, []byte(text), 0o644); err != nil {
-		fmt.Fprintf(c.Stderr, "devproxy export: %v\n", err)
-		return exitFailed
-	}
-	fmt.Fprintf(c.Stderr, "wrote %s\n", *out)
-	return exitOK
+	return writeOut(c, "export", *out, []byte(text), "")
 }
 
 // checkServerName returns what is wrong with a --server-name value, or "".
