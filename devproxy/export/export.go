@@ -116,8 +116,9 @@ type route struct {
 	frontend bool   // the dev server: Host is its own, responses pass untouched
 	slug     string // a name for variables and matchers: "/public-api" → "public_api"
 	target   *url.URL
-	base     string // the target's base path without a trailing slash; "" for none
-	strip    bool   // strip_prefix on a route other than "/"
+	base     string      // the target's base path without a trailing slash; "" for none
+	strip    bool        // strip_prefix on a route other than "/"
+	cors     *corsPolicy // the cors table as header values, once computed (see corsPolicy)
 }
 
 // key names one of the route's config keys, as messages show them.
