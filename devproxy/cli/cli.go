@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/devproxy/devproxy/devproxy/config"
@@ -127,11 +128,43 @@ func noArgs(fs *flagSet, args []string) (int, bool) {
 		return code, false
 	}
 	if len(pos) > 0 {
-		fmt.Fprintf(fs.Output(), "devproxy %s: unexpected argument %q\n\n", fs.name, pos[0])
-		fs.help(fs.Output())
-		return exitUsage, false
+		return usageError(fs, fmt.Sprintf("unexpected argument %q", pos[0])), false
 	}
 	return 0, true
+}
+
+// oneArg parses flags for a command that takes exactly one positional
+// argument, before or after the flags. want says what is missing when
+// there is none (or, with no check, more than one); check, when not nil,
+// returns what is wrong with the argument, or "". Several arguments are
+// checked as one, joined by spaces, so that the error quotes them all.
+// After a mistake the error and the help go to stderr and ok is false.
+func oneArg(fs *flagSet, args []string, want string, check func(string) string) (arg string, code int, ok bool) {
+	pos, code, ok := parseInterspersed(fs, args)
+	if !ok {
+		return "", code, false
+	}
+	var problem string
+	switch {
+	case len(pos) == 0 || len(pos) > 1 && check == nil:
+		problem = want
+	case check != nil:
+		if problem = check(strings.Join(pos, " ")); problem == "" && len(pos) > 1 {
+			problem = want
+		}
+	}
+	if problem != "" {
+		return "", usageError(fs, problem), false
+	}
+	return pos[0], 0, true
+}
+
+// usageError prints "devproxy CMD: problem" and the command's help to
+// stderr and returns the exit status for a mistake on the command line.
+func usageError(fs *flagSet, problem string) int {
+	fmt.Fprintf(fs.Output(), "devproxy %s: %s\n\n", fs.name, problem)
+	fs.help(fs.Output())
+	return exitUsage
 }
 
 // plural counts n things in words: "1 route", "2 routes", "0 routes".
@@ -150,4 +183,20 @@ func explicitFlag(fs *flagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// writeOut is --out: it writes data to file, or to standard output when
+// file is "" or "-", and says on stderr what it wrote: "wrote FILE"
+// followed by detail. It returns the exit status.
+func writeOut(c Options, cmd, file string, data []byte, detail string) int {
+	if file == "" || file == "-" {
+		c.Stdout.Write(data)
+		return exitOK
+	}
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		fmt.Fprintf(c.Stderr, "devproxy %s: %v\n", cmd, err)
+		return exitFailed
+	}
+	fmt.Fprintf(c.Stderr, "wrote %s%s\n", file, detail)
+	return exitOK
 }

@@ -140,15 +140,10 @@ func doctorRoots(caFile string) (*x509.CertPool, error) {
 // parseDoctorArgs lets the URL come before or after the flags, as in
 // "devproxy doctor URL --origin …".
 func parseDoctorArgs(fs *flagSet, args []string, u *string) (int, bool) {
-	pos, code, ok := parseInterspersed(fs, args)
+	arg, code, ok := oneArg(fs, args, "want exactly one URL", nil)
 	if !ok {
 		return code, false
 	}
-	if len(pos) != 1 {
-		fmt.Fprintf(fs.Output(), "devproxy doctor: want exactly one URL\n\n")
-		fs.help(fs.Output())
-		return exitUsage, false
-	}
-	*u = pos[0]
+	*u = arg
 	return 0, true
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/devproxy/devproxy/devproxy/config"
@@ -25,18 +24,14 @@ func runExport(_ context.Context, c Options, args []string) int {
 	path := configFlag(fs)
 	out := fs.String("out", "", "write the configuration to `FILE` instead of standard output")
 	name := fs.String("server-name", "", "the public host `NAME` to answer to, e.g. app.example.com (default: the names devproxy answers to)")
-	pos, code, ok := parseInterspersed(fs, args)
+	engine, code, ok := oneArg(fs, args, "name the engine: nginx or caddy", func(arg string) string {
+		if engines[arg] == nil {
+			return fmt.Sprintf("%q is not an engine devproxy exports to (nginx or caddy)", arg)
+		}
+		return ""
+	})
 	if !ok {
 		return code
-	}
-	if len(pos) != 1 || engines[pos[0]] == nil {
-		if len(pos) == 0 {
-			fmt.Fprintln(fs.Output(), "devproxy export: name the engine: nginx or caddy")
-		} else {
-			fmt.Fprintf(fs.Output(), "devproxy export: %q is not an engine devproxy exports to (nginx or caddy)\n", strings.Join(pos, " "))
-		}
-		fs.Usage()
-		return exitUsage
 	}
 	if problem := checkServerName(*name); problem != "" {
 		fmt.Fprintf(c.Stderr, "devproxy export: --server-name %s\n", problem)
@@ -46,7 +41,7 @@ func runExport(_ context.Context, c Options, args []string) int {
 	if !ok {
 		return exitFailed
 	}
-	text, warnings, err := engines[pos[0]](cfg, export.Options{ServerName: *name})
+	text, warnings, err := engines[engine](cfg, export.Options{ServerName: *name})
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "devproxy export: %v\n", err)
 		return exitFailed
@@ -57,16 +52,7 @@ func runExport(_ context.Context, c Options, args []string) int {
 	for _, w := range warnings {
 		fmt.Fprintf(c.Stderr, "warning: %s\n", w)
 	}
-	if *out == "" {
-		fmt.Fprint(c.Stdout, text)
-		return exitOK
-	}
-	if err := os.WriteFile(*out, []byte(text), 0o644); err != nil {
-		fmt.Fprintf(c.Stderr, "devproxy export: %v\n", err)
-		return exitFailed
-	}
-	fmt.Fprintf(c.Stderr, "wrote %s\n", *out)
-	return exitOK
+	return writeOut(c, "export", *out, []byte(text), "")
 }
 
 // checkServerName returns what is wrong with a --server-name value, or "".

@@ -58,6 +58,19 @@ func TestExportOutAndServerName(t *testing.T) {
 	}
 }
 
+func TestExportOutDashIsStdout(t *testing.T) {
+	t.Setenv("EXPORT_CLI_TOKEN", "x")
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "devproxy.toml"), exportConfig)
+	code, out, errOut := runCLI(t, dir, "export", "caddy", "--out", "-")
+	if code != 0 || !strings.Contains(out, "@api path /api /api/*") || strings.Contains(errOut, "wrote") {
+		t.Errorf("export --out -: exit %d, stdout\n%s\nstderr %q; want the config on stdout", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "-")); err == nil {
+		t.Error(`export --out - wrote a file named "-"`)
+	}
+}
+
 func TestExportExitStatuses(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "devproxy.toml"), "[routes]\n\"/api\" = \"localhost:8080\"\n")

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -70,16 +69,7 @@ func runHAR(ctx context.Context, c Options, args []string) int {
 		fmt.Fprintf(c.Stderr, "devproxy har: %v\n", err)
 		return exitFailed
 	}
-	if *out == "" || *out == "-" {
-		c.Stdout.Write(data)
-		return exitOK
-	}
-	if err := os.WriteFile(*out, data, 0o644); err != nil {
-		fmt.Fprintf(c.Stderr, "devproxy har: %v\n", err)
-		return exitFailed
-	}
-	fmt.Fprintf(c.Stderr, "wrote %s: %d requests from %s\n", *out, entries, base)
-	return exitOK
+	return writeOut(c, "har", *out, data, fmt.Sprintf(": %d requests from %s", entries, base))
 }
 
 // localURL is the base URL to reach a devproxy listening on addr from this

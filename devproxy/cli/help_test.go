@@ -83,6 +83,11 @@ func TestHelpAfterAMistake(t *testing.T) {
 		{[]string{"help", "nope"}, []string{`devproxy help: unknown command "nope"`, "Commands:"}},
 		{[]string{"nope"}, []string{`devproxy: unknown command "nope"`, "Flags (serve):"}},
 		{[]string{"version", "extra"}, []string{`devproxy version: unexpected argument "extra"`, "Usage: devproxy version\n"}},
+		{[]string{"export"}, []string{"devproxy export: name the engine: nginx or caddy\n\nUsage: devproxy export nginx|caddy [flags]", "--server-name NAME"}},
+		{[]string{"export", "apache"}, []string{`devproxy export: "apache" is not an engine`, "Usage: devproxy export nginx|caddy [flags]"}},
+		{[]string{"export", "nginx", "caddy"}, []string{`devproxy export: "nginx caddy" is not an engine`, "Usage: devproxy export nginx|caddy [flags]"}},
+		{[]string{"which"}, []string{"devproxy which: want exactly one path", "Usage: devproxy which [flags] PATH"}},
+		{[]string{"doctor"}, []string{"devproxy doctor: want exactly one URL", "Usage: devproxy doctor"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

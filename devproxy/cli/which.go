@@ -12,14 +12,9 @@ func runWhich(_ context.Context, c Options, args []string) int {
 	fs := newFlagSet(c, "which", "[flags] PATH", "Explain which route a path matches and the upstream URL and Host it becomes. Nothing is sent.")
 	path := configFlag(fs)
 	host := fs.String("host", "", "the `HOST` the browser sends, checked as devproxy checks it (default: the listen address)")
-	pos, code, ok := parseInterspersed(fs, args)
+	arg, code, ok := oneArg(fs, args, "want exactly one path, e.g. devproxy which /api/users?id=1", nil)
 	if !ok {
 		return code
-	}
-	if len(pos) != 1 {
-		fmt.Fprintf(fs.Output(), "devproxy which: want exactly one path, e.g. devproxy which /api/users?id=1\n\n")
-		fs.help(fs.Output())
-		return exitUsage
 	}
 	cfg, ok := loadConfig(c, *path, explicitFlag(fs, "config"))
 	if !ok {
@@ -30,9 +25,9 @@ func runWhich(_ context.Context, c Options, args []string) int {
 		fmt.Fprintln(c.Stderr, "devproxy:", err)
 		return exitUsage
 	}
-	u, err := url.ParseRequestURI(pos[0])
+	u, err := url.ParseRequestURI(arg)
 	if err != nil {
-		fmt.Fprintf(c.Stderr, "devproxy which: %q is not a path such as /api/users?id=1\n", pos[0])
+		fmt.Fprintf(c.Stderr, "devproxy which: %q is not a path such as /api/users?id=1\n", arg)
 		return exitUsage
 	}
 	inHost := *host

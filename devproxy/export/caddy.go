@@ -38,11 +38,7 @@ func (c *caddy) header() {
 		"The addresses keep devproxy's plain http and port; for production, write your domain without\n"+
 		"http:// and port, and Caddy serves it over HTTPS.\n"+
 		"Comments that start with \"devproxy:\" say where Caddy does not do what devproxy does.", c.file))
-	if note := c.processNote("Caddy"); note != "" {
-		w.blank()
-		w.comment(note)
-	}
-	if note := c.simulateNote(); note != "" {
+	for _, note := range c.headerNotes("Caddy") {
 		w.blank()
 		w.comment(note)
 	}
@@ -208,7 +204,7 @@ func (c *caddy) render() {
 		w.comment(c.warn.add("listen", "Caddy serves one protocol per port: plain http:// to the https port is refused, not redirected as devproxy does"))
 	} else if c.names != nil {
 		w.blank()
-		w.comment("Requests for any other Host are refused, as devproxy refuses them (DNS-rebinding protection).")
+		w.comment(refusedHostsNote)
 		w.open("http://:%s", c.port)
 		if b := c.binds(); b != "" {
 			w.line("bind %s", b)
@@ -222,10 +218,8 @@ func (c *caddy) render() {
 func (c *caddy) route(rt *route) {
 	w := &c.w
 	w.comment(describeRoute(rt))
-	for _, note := range []string{c.mockNote(rt), c.simulationNote(rt)} {
-		if note != "" {
-			w.comment(note)
-		}
+	for _, note := range c.routeNotes(rt) {
+		w.comment(note)
 	}
 	if rt.mockOnly() {
 		w.line("@%s path %s %s", rt.slug, caddyArg(rt.Path), caddyArg(rt.Path+"/*"))
@@ -252,8 +246,8 @@ func (c *caddy) route(rt *route) {
 		return
 	}
 	if rt.Path == "/" {
-		if c.front != nil {
-			w.comment(c.warn.add(rt.key("target"), "the route \"/\" takes every path, the dev server's hot-reload socket too; devproxy still sends Vite's (subprotocol vite-hmr) to the dev server"))
+		if note := c.rootRouteNote(rt); note != "" {
+			w.comment(note)
 		}
 		w.open("handle")
 	} else {
@@ -302,17 +296,12 @@ func (c *caddy) frontend() {
 		c.guarded(c.front, func() { c.proxy(c.front) })
 		w.close()
 	case fe.Static != "":
-		if fe.SPA {
-			w.comment("Everything else → the build; a path without a file extension that is no file gets\n" +
-				"/index.html (spa), and every file is revalidated (Cache-Control: no-cache), as devproxy serves it.")
-		} else {
-			w.comment("Everything else → the build; every file is revalidated (Cache-Control: no-cache), as devproxy serves it.")
-		}
+		w.comment(c.staticNote())
 		w.open("handle")
 		w.line("root * %s", caddyArg(fe.Static))
 		w.line("header Cache-Control no-cache")
 		if !fe.Dotfiles {
-			w.comment("Dotfiles (.env, .git/) are not served (dotfiles = false); /.well-known is.")
+			w.comment(dotfilesNote)
 			w.line("@dotfiles not path_regexp %s", caddyArg(`^(?:/(?:[^./][^/]*|\.well-known)?)*$`))
 			w.line("respond @dotfiles 404")
 		}
@@ -326,7 +315,7 @@ func (c *caddy) frontend() {
 		w.line("file_server")
 		w.close()
 	default:
-		w.comment("No [frontend]: a path no route matches is not found.")
+		w.comment(noFrontendNote)
 		w.open("handle")
 		w.line("respond 404")
 		w.close()
@@ -463,7 +452,7 @@ func (c *caddy) redirects(rt *route) {
 			rule("("+rt.ownPaths()+".*)$", setAside+"${1}")
 		}
 		if !ok {
-			w.comment(c.warn.add(rt.key("redirects"), "with allowed_hosts = [\"*\"] no pattern tells this server's origin from another's: an absolute redirect to it passes unmapped"))
+			w.comment(c.anyHostRedirectNote(rt))
 		}
 		root, below := "/?", "(/.*)"
 		if rt.base == "" {

@@ -56,8 +56,19 @@ func (p corsPolicy) preflightHeaders(origin, method, headers string, quote func(
 	return append(h, [2]string{"Vary", quote(preflightVary)})
 }
 
-func (c *caddy) policy(rt *route) corsPolicy { return newCORSPolicy(rt, &c.warn, "Caddy") }
-func (n *nginx) policy(rt *route) corsPolicy { return newCORSPolicy(rt, &n.warn, "nginx") }
+func (c *caddy) policy(rt *route) corsPolicy { return rt.corsPolicy(&c.warn, "Caddy") }
+func (n *nginx) policy(rt *route) corsPolicy { return rt.corsPolicy(&n.warn, "nginx") }
+
+// corsPolicy is the route's cors table as header values, computed (and
+// its warning added) the first time an engine asks: the preflight and the
+// response headers both need it.
+func (rt *route) corsPolicy(warn *warnings, engine string) corsPolicy {
+	if rt.cors == nil {
+		p := newCORSPolicy(rt, warn, engine)
+		rt.cors = &p
+	}
+	return *rt.cors
+}
 
 func newCORSPolicy(rt *route, warn *warnings, engine string) corsPolicy {
 	t := rt.CORS

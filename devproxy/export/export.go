@@ -116,8 +116,9 @@ type route struct {
 	frontend bool   // the dev server: Host is its own, responses pass untouched
 	slug     string // a name for variables and matchers: "/public-api" → "public_api"
 	target   *url.URL
-	base     string // the target's base path without a trailing slash; "" for none
-	strip    bool   // strip_prefix on a route other than "/"
+	base     string      // the target's base path without a trailing slash; "" for none
+	strip    bool        // strip_prefix on a route other than "/"
+	cors     *corsPolicy // the cors table as header values, once computed (see corsPolicy)
 }
 
 // key names one of the route's config keys, as messages show them.
@@ -536,3 +537,51 @@ func (s *site) processNote(engine string) string {
 	}
 	return "devproxy: " + msg + ":\n    " + strings.Join(started, "\n    ")
 }
+
+// headerNotes are the notes at the top of a file after the engine's own
+// introduction: the processes devproxy starts, which engine does not
+// (see processNote), and what the simulation does that it cannot.
+func (s *site) headerNotes(engine string) []string {
+	return nonEmpty(s.processNote(engine), s.simulateNote())
+}
+
+// routeNotes are the notes below a route's description: what of its mock
+// and its simulation the engine does not do.
+func (s *site) routeNotes(rt *route) []string {
+	return nonEmpty(s.mockNote(rt), s.simulationNote(rt))
+}
+
+func nonEmpty(notes ...string) []string {
+	return slices.DeleteFunc(notes, func(n string) bool { return n == "" })
+}
+
+// rootRouteNote warns, on a route "/" when there is also a dev server,
+// that the route takes every path; "" otherwise.
+func (s *site) rootRouteNote(rt *route) string {
+	if rt.Path != "/" || s.front == nil {
+		return ""
+	}
+	return s.warn.add(rt.key("target"), "the route \"/\" takes every path, the dev server's hot-reload socket too; devproxy still sends Vite's (subprotocol vite-hmr) to the dev server")
+}
+
+// anyHostRedirectNote warns that with allowed_hosts = ["*"] an absolute
+// redirect to this server is not mapped to the route's public path.
+func (s *site) anyHostRedirectNote(rt *route) string {
+	return s.warn.add(rt.key("redirects"), "with allowed_hosts = [\"*\"] no pattern tells this server's origin from another's: an absolute redirect to it passes unmapped")
+}
+
+// staticNote is the comment above what serves [frontend] static.
+func (s *site) staticNote() string {
+	if s.cfg.Frontend.SPA {
+		return "Everything else → the build; a path without a file extension that is no file gets\n" +
+			"/index.html (spa), and every file is revalidated (Cache-Control: no-cache), as devproxy serves it."
+	}
+	return "Everything else → the build; every file is revalidated (Cache-Control: no-cache), as devproxy serves it."
+}
+
+// Comments both engines write as they are.
+const (
+	refusedHostsNote = "Requests for any other Host are refused, as devproxy refuses them (DNS-rebinding protection)."
+	dotfilesNote     = "Dotfiles (.env, .git/) are not served (dotfiles = false); /.well-known is."
+	noFrontendNote   = "No [frontend]: a path no route matches is not found."
+)

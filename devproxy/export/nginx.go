@@ -78,11 +78,7 @@ func (n *nginx) header(w *writer) {
 			"(the official nginx image does this for /etc/nginx/templates/*.template):\n" +
 			"    envsubst '" + strings.Join(refs, " ") + "' < devproxy.conf.template > /etc/nginx/conf.d/devproxy.conf")
 	}
-	if note := n.processNote("nginx"); note != "" {
-		w.blank()
-		w.comment(note)
-	}
-	if note := n.simulateNote(); note != "" {
+	for _, note := range n.headerNotes("nginx") {
 		w.blank()
 		w.comment(note)
 	}
@@ -129,7 +125,7 @@ func (n *nginx) server() {
 		}
 	}
 	if n.names != nil {
-		w.comment("Requests for any other Host are refused, as devproxy refuses them (DNS-rebinding protection).")
+		w.comment(refusedHostsNote)
 		w.open("server")
 		listen(" default_server")
 		w.line("return 403;")
@@ -193,10 +189,8 @@ func (n *nginx) server() {
 func (n *nginx) location(rt *route) {
 	w := &n.srv
 	w.comment(describeRoute(rt))
-	for _, note := range []string{n.mockNote(rt), n.simulationNote(rt)} {
-		if note != "" {
-			w.comment(note)
-		}
+	for _, note := range n.routeNotes(rt) {
+		w.comment(note)
 	}
 	if rt.mockOnly() {
 		w.open("location ~ %s", nginxArg("^"+regexp.QuoteMeta(rt.Path)+"(?:/|$)"))
@@ -210,8 +204,8 @@ func (n *nginx) location(rt *route) {
 	}
 	if rt.Path == "/" {
 		w.open("location /")
-		if n.front != nil {
-			w.comment(n.warn.add(rt.key("target"), "the route \"/\" takes every path, the dev server's hot-reload socket too; devproxy still sends Vite's (subprotocol vite-hmr) to the dev server"))
+		if note := n.rootRouteNote(rt); note != "" {
+			w.comment(note)
 		}
 	} else {
 		w.open("location ~ %s", nginxArg("^"+regexp.QuoteMeta(rt.Path)+"(?:/|$)"))
@@ -249,18 +243,15 @@ func (n *nginx) frontend() {
 		fallback := "=404"
 		if fe.SPA {
 			fallback = "/index.html"
-			w.comment("Everything else → the build; a path without a file extension that is no file gets\n" +
-				"/index.html (spa), and every file is revalidated (Cache-Control: no-cache), as devproxy serves it.")
-		} else {
-			w.comment("Everything else → the build; every file is revalidated (Cache-Control: no-cache), as devproxy serves it.")
 		}
+		w.comment(n.staticNote())
 		w.open("location /")
 		w.line("add_header Cache-Control no-cache;")
 		w.line("try_files $uri $uri/ %s;", fallback)
 		w.close()
 		if !fe.Dotfiles {
 			w.blank()
-			w.comment("Dotfiles (.env, .git/) are not served (dotfiles = false); /.well-known is.")
+			w.comment(dotfilesNote)
 			w.open("location ~ %s", nginxArg(`/\.(?!well-known(?:/|$))`))
 			w.line("return 404;")
 			w.close()
@@ -274,7 +265,7 @@ func (n *nginx) frontend() {
 			w.close()
 		}
 	default:
-		w.comment("No [frontend]: a path no route matches is not found.")
+		w.comment(noFrontendNote)
 		w.open("location /")
 		w.line("return 404;")
 		w.close()
@@ -471,7 +462,7 @@ func (n *nginx) redirects(rt *route) {
 			rule("("+own+")"+keep+base+"(/.*)$", "$1"+rt.publicPrefix()+"$2")
 		}
 	} else {
-		w.comment(n.warn.add(rt.key("redirects"), "with allowed_hosts = [\"*\"] no pattern tells this server's origin from another's: an absolute redirect to it passes unmapped"))
+		w.comment(n.anyHostRedirectNote(rt))
 	}
 	if rt.base == "" {
 		rule(keep+"/([?#].*)?$", rt.publicRoot()+"$1")
