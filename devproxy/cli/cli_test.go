@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/devproxy/devproxy/devproxy/config"
 	"github.com/devproxy/devproxy/internal/testkit"
@@ -24,18 +25,28 @@ func runCLI(t *testing.T, dir string, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-// serveInBackground runs the command line with args (serve, usually) until
-// the test ends, and returns its stdout and stderr as they grow.
-func serveInBackground(t *testing.T, args ...string) (out, errOut *testkit.Buffer) {
+// serveInBackground runs the command line with args (serve, usually) and
+// returns its stdout and stderr as they grow, and stop, which cancels it
+// and returns its exit status (the test's end stops it too).
+func serveInBackground(t *testing.T, args ...string) (out, errOut *testkit.Buffer, stop func() int) {
 	t.Helper()
 	out, errOut = testkit.NewBuffer(), testkit.NewBuffer()
 	ctx, cancel := context.WithCancel(context.Background())
 	exited := make(chan int, 1)
-	go func() { // exits when the test ends and cancels ctx
+	go func() { // exits when stop or the test's end cancels ctx
 		exited <- Main(ctx, args, Options{Stdout: out, Stderr: errOut, Assets: os.DirFS("../../static")})
 	}()
-	t.Cleanup(func() { cancel(); <-exited })
-	return out, errOut
+	code, stopped := 0, false
+	stop = func() int {
+		if !stopped {
+			stopped = true
+			cancel()
+			code = testkit.Receive(t, exited, testkit.OutputWait+5*time.Second, "devproxy serve exiting after cancel")
+		}
+		return code
+	}
+	t.Cleanup(func() { stop() })
+	return out, errOut, stop
 }
 
 // staticDir is the absolute path of static/; call it before t.Chdir.
@@ -48,16 +59,9 @@ func staticDir(t *testing.T) string {
 	return abs
 }
 
-func writeFile(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestCheckValidPrintsTable(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "devproxy.toml"), `
+	testkit.WriteFile(t, filepath.Join(dir, "devproxy.toml"), `
 [frontend]
 dev_server = "http://localhost:5173"
 [routes]
@@ -79,7 +83,7 @@ strip_prefix = true
 
 func TestCheckInvalidExits1WithPositions(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "devproxy.toml"), "[routes.\"/api\"]\ntaget = \"http://localhost:8080\"\n")
+	testkit.WriteFile(t, filepath.Join(dir, "devproxy.toml"), "[routes.\"/api\"]\ntaget = \"http://localhost:8080\"\n")
 	code, _, errOut := runCLI(t, dir, "check")
 	if code != 1 {
 		t.Errorf("check exit %d, want 1", code)
@@ -91,7 +95,7 @@ func TestCheckInvalidExits1WithPositions(t *testing.T) {
 
 func TestServeBadConfigExits2(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "devproxy.toml"), "listen = \"0.0.0.0:3000\"\n[routes]\n\"/api\" = \"http://localhost:1\"\n")
+	testkit.WriteFile(t, filepath.Join(dir, "devproxy.toml"), "listen = \"0.0.0.0:3000\"\n[routes]\n\"/api\" = \"http://localhost:1\"\n")
 	code, _, errOut := runCLI(t, dir)
 	if code != 2 || !strings.Contains(errOut, "devproxy.toml:1:10:") {
 		t.Errorf("serve with bad config: exit %d stderr %q, want 2 and a positioned error", code, errOut)
@@ -114,7 +118,7 @@ func TestInitWritesStarterAndNeverOverwrites(t *testing.T) {
 	if _, err := config.Load(filepath.Join(dir, "devproxy.toml")); err != nil {
 		t.Errorf("starter config does not load: %v", err)
 	}
-	writeFile(t, filepath.Join(dir, "devproxy.toml"), "# mine\n")
+	testkit.WriteFile(t, filepath.Join(dir, "devproxy.toml"), "# mine\n")
 	code, _, errOut = runCLI(t, dir, "init")
 	got, _ := os.ReadFile(filepath.Join(dir, "devproxy.toml"))
 	if code != 1 || string(got) != "# mine\n" || !strings.Contains(errOut, "already exists") {
@@ -137,9 +141,9 @@ func TestInitSaysWhatItFound(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeFile(t, filepath.Join(dir, "package.json"), tt.pkg)
+			testkit.WriteFile(t, filepath.Join(dir, "package.json"), tt.pkg)
 			if tt.vite != "" {
-				writeFile(t, filepath.Join(dir, "vite.config.js"), tt.vite)
+				testkit.WriteFile(t, filepath.Join(dir, "vite.config.js"), tt.vite)
 			}
 			code, out, errOut := runCLI(t, dir, "init")
 			if code != 0 || out != tt.want {
@@ -152,7 +156,7 @@ func TestInitSaysWhatItFound(t *testing.T) {
 func TestWhichExplainsRouting(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("DEVPROXY_TEST_TOKEN", "abcdefghijklmnop")
-	writeFile(t, filepath.Join(dir, "devproxy.toml"), `
+	testkit.WriteFile(t, filepath.Join(dir, "devproxy.toml"), `
 listen = "localhost:3000"
 [frontend]
 dev_server = "http://localhost:5173"
@@ -195,7 +199,7 @@ change_origin = true
 // and for a Host it does not answer to that is a 403, not a route.
 func TestWhichAppliesTheHostCheck(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "devproxy.toml"), "allowed_hosts = [\"myapp.test\"]\n[routes]\n\"/api\" = \"http://localhost:8080\"\n")
+	testkit.WriteFile(t, filepath.Join(dir, "devproxy.toml"), "allowed_hosts = [\"myapp.test\"]\n[routes]\n\"/api\" = \"http://localhost:8080\"\n")
 	tests := []struct{ host, want string }{
 		{"evil.example", "/api/me\n  refused: Host evil.example is not allowed; add it to allowed_hosts\n" +
 			"  status   403, nothing is forwarded (DNS-rebinding protection)\n  fix      allowed_hosts = [\"evil.example\"]\n"},
@@ -232,7 +236,7 @@ func TestUsageAndVersion(t *testing.T) {
 
 func TestFlagsAfterArgumentsAndStrayArguments(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "devproxy.toml"), "[routes]\n\"/api\" = \"http://localhost:8080\"\n")
+	testkit.WriteFile(t, filepath.Join(dir, "devproxy.toml"), "[routes]\n\"/api\" = \"http://localhost:8080\"\n")
 	code, out, errOut := runCLI(t, dir, "which", "/api/x", "--host", "127.0.0.1:3000")
 	if code != 0 || !strings.Contains(out, "Host     127.0.0.1:3000") {
 		t.Errorf("which with the flag after the path: exit %d\n%s%s", code, out, errOut)
@@ -249,7 +253,7 @@ func TestFlagsAfterArgumentsAndStrayArguments(t *testing.T) {
 
 func TestServeListenFlagIsCheckedLikeTheKey(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "devproxy.toml"), "[routes]\n\"/api\" = \"http://localhost:8080\"\n")
+	testkit.WriteFile(t, filepath.Join(dir, "devproxy.toml"), "[routes]\n\"/api\" = \"http://localhost:8080\"\n")
 	code, _, errOut := runCLI(t, dir, "--listen", "0.0.0.0:3001")
 	if code != 2 || !strings.Contains(errOut, "not a loopback address") {
 		t.Errorf("--listen on every interface: exit %d %q", code, errOut)
@@ -262,7 +266,7 @@ func TestServeListenFlagIsCheckedLikeTheKey(t *testing.T) {
 
 func TestServeListenFlagOverridesConfig(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "devproxy.toml")
-	writeFile(t, path, "listen = \"localhost:3999\"\n[routes]\n\"/api\" = \"http://localhost:8080\"\n")
+	testkit.WriteFile(t, path, "listen = \"localhost:3999\"\n[routes]\n\"/api\" = \"http://localhost:8080\"\n")
 	out, errOut := testkit.NewBuffer(), testkit.NewBuffer()
 	ctx, cancel := context.WithCancel(context.Background())
 	exited := make(chan int, 1)

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log"
@@ -15,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/devproxy/devproxy/devproxy/doctor"
+	"github.com/devproxy/devproxy/internal/testkit"
 )
 
 const doctorOrigin = "http://localhost:3000"
@@ -22,9 +21,7 @@ const doctorOrigin = "http://localhost:3000"
 // runDoctorCLI runs "devproxy doctor args..." and returns exit status and output.
 func runDoctorCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code := Main(context.Background(), append([]string{"doctor"}, args...), Options{Stdout: &out, Stderr: &errOut, Assets: os.DirFS("../../static")})
-	return code, out.String(), errOut.String()
+	return runMain(append([]string{"doctor"}, args...)...)
 }
 
 // corsServer answers preflights with pre and other requests with actual.
@@ -312,7 +309,7 @@ func TestDoctorAssumesTheDevServersOrigin(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	withConfig := t.TempDir()
-	writeFile(t, withConfig+"/devproxy.toml", "[frontend]\ndev_server = \"http://localhost:4200\"\n")
+	testkit.WriteFile(t, withConfig+"/devproxy.toml", "[frontend]\ndev_server = \"http://localhost:4200\"\n")
 	tests := []struct {
 		name, dir, origin, said string
 	}{

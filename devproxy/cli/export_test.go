@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/devproxy/devproxy/internal/testkit"
 )
 
 const exportConfig = `
@@ -20,7 +22,7 @@ headers = { "Authorization" = "Bearer ${EXPORT_CLI_TOKEN}" }
 func TestExportWritesEachEngineAndWarnsOnStderr(t *testing.T) {
 	t.Setenv("EXPORT_CLI_TOKEN", "cli-secret-value")
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "devproxy.toml"), exportConfig)
+	testkit.WriteFile(t, filepath.Join(dir, "devproxy.toml"), exportConfig)
 	for engine, want := range map[string]string{
 		"nginx": "location ~ ^/api(?:/|$) {",
 		"caddy": "@api path /api /api/*",
@@ -44,7 +46,7 @@ func TestExportWritesEachEngineAndWarnsOnStderr(t *testing.T) {
 func TestExportOutAndServerName(t *testing.T) {
 	t.Setenv("EXPORT_CLI_TOKEN", "x")
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "devproxy.toml"), exportConfig)
+	testkit.WriteFile(t, filepath.Join(dir, "devproxy.toml"), exportConfig)
 	code, out, errOut := runCLI(t, dir, "export", "--out", "site.conf", "nginx", "--server-name", "app.example.com")
 	if code != 0 || out != "" {
 		t.Fatalf("export --out exit %d, stdout %q, stderr:\n%s", code, out, errOut)
@@ -61,7 +63,7 @@ func TestExportOutAndServerName(t *testing.T) {
 func TestExportOutDashIsStdout(t *testing.T) {
 	t.Setenv("EXPORT_CLI_TOKEN", "x")
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "devproxy.toml"), exportConfig)
+	testkit.WriteFile(t, filepath.Join(dir, "devproxy.toml"), exportConfig)
 	code, out, errOut := runCLI(t, dir, "export", "caddy", "--out", "-")
 	if code != 0 || !strings.Contains(out, "@api path /api /api/*") || strings.Contains(errOut, "wrote") {
 		t.Errorf("export --out -: exit %d, stdout\n%s\nstderr %q; want the config on stdout", code, out, errOut)
@@ -73,7 +75,7 @@ func TestExportOutDashIsStdout(t *testing.T) {
 
 func TestExportExitStatuses(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "devproxy.toml"), "[routes]\n\"/api\" = \"localhost:8080\"\n")
+	testkit.WriteFile(t, filepath.Join(dir, "devproxy.toml"), "[routes]\n\"/api\" = \"localhost:8080\"\n")
 	tests := []struct {
 		name   string
 		args   []string

@@ -63,7 +63,7 @@ func TestHARSaysWhyItCannot(t *testing.T) {
 	}
 	for i, tt := range tests {
 		path := filepath.Join(dir, tt.name+".toml")
-		writeFile(t, path, tt.config)
+		testkit.WriteFile(t, path, tt.config)
 		code, _, stderr := runMain(append([]string{"har", "--config", path}, tt.args...)...)
 		if code != tt.code || !strings.Contains(stderr, tt.want) {
 			t.Errorf("%d %s: exit %d, stderr %q; want %d and %q", i, tt.name, code, stderr, tt.code, tt.want)
@@ -103,8 +103,8 @@ func serveMocked(t *testing.T, listen string) (dir, path string) {
 	t.Helper()
 	dir = t.TempDir()
 	path = filepath.Join(dir, "devproxy.toml")
-	writeFile(t, path, "listen = \""+listen+"\"\n[routes.\"/api/users\"]\nmock = { body = '[]' }\n")
-	out, _ := serveInBackground(t, "--config", path)
+	testkit.WriteFile(t, path, "listen = \""+listen+"\"\n[routes.\"/api/users\"]\nmock = { body = '[]' }\n")
+	out, _, _ := serveInBackground(t, "--config", path)
 	out.WaitFor(t, regexp.MustCompile(`→  https?://`))
 	return dir, path
 }

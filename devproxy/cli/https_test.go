@@ -17,7 +17,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/devproxy/devproxy/devproxy/config"
 	"github.com/devproxy/devproxy/internal/testkit"
@@ -48,13 +47,7 @@ func TestServeHTTPSWithLocalCA(t *testing.T) {
 	if err := os.WriteFile(path, fmt.Appendf(nil, "[routes]\n\"/api\" = %q\n", be.URL), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, errOut := testkit.NewBuffer(), testkit.NewBuffer()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	exited := make(chan int, 1)
-	go func() { // exits when ctx is cancelled
-		exited <- Main(ctx, []string{"serve", "--config", path, "--listen", "https://127.0.0.1:0"}, Options{Stdout: out, Stderr: errOut, Assets: os.DirFS("../../static")})
-	}()
+	out, errOut, stop := serveInBackground(t, "serve", "--config", path, "--listen", "https://127.0.0.1:0")
 	base := out.WaitFor(t, regexp.MustCompile(`→  (https://127\.0\.0\.1:\d+)/`))[1]
 	if !strings.Contains(out.String(), "created devproxy's local CA in "+caDir) {
 		t.Errorf("banner does not say the CA was created in %s:\n%s", caDir, out)
@@ -77,27 +70,14 @@ func TestServeHTTPSWithLocalCA(t *testing.T) {
 		t.Errorf("GET over %s: %q, want HTTP/2 and X-Forwarded-Proto https upstream", res.Proto, body)
 	}
 
-	code, stdout, stderr := runDoctorCmd(t, base+"/api/x", "--origin", "http://localhost:5173")
+	code, stdout, stderr := runDoctorCLI(t, base+"/api/x", "--origin", "http://localhost:5173")
 	if code != exitOK || !strings.Contains(stdout, "Verdict: ALLOWED") {
 		t.Errorf("doctor %s/api/x: exit %d\n%s%s\nwant ALLOWED: it should trust devproxy's CA", base, code, stdout, stderr)
 	}
 
-	cancel()
-	select {
-	case code := <-exited:
-		if code != exitOK {
-			t.Errorf("exit status %d; stderr: %s", code, errOut)
-		}
-	case <-time.After(testkit.OutputWait + 5*time.Second):
-		t.Fatal("devproxy serve did not exit after cancel")
+	if code := stop(); code != exitOK {
+		t.Errorf("exit status %d; stderr: %s", code, errOut)
 	}
-}
-
-func runDoctorCmd(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	code := Main(context.Background(), append([]string{"doctor"}, args...), Options{Stdout: &out, Stderr: &errOut, Assets: os.DirFS("../../static")})
-	return code, out.String(), errOut.String()
 }
 
 // TestTrustCommandNSS: `devproxy trust --store nss` in a fresh HOME puts the
@@ -108,9 +88,8 @@ func TestTrustCommandNSS(t *testing.T) {
 	testkit.Require(t, err == nil, "certutil not found; install libnss3-tools")
 	home, caDir := isolateUserDirs(t)
 	run := func(args ...string) (int, string) {
-		var out, errOut bytes.Buffer
-		code := Main(context.Background(), append([]string{"trust"}, args...), Options{Stdout: &out, Stderr: &errOut})
-		return code, out.String() + errOut.String()
+		code, out, errOut := runMain(append([]string{"trust"}, args...)...)
+		return code, out + errOut
 	}
 	nssdb := filepath.Join(home, ".pki", "nssdb")
 	code, out := run("--store", "nss")

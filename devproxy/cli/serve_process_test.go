@@ -83,7 +83,7 @@ func TestCommandAfterDashes(t *testing.T) {
 
 func TestCheckListsProcesses(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, config.DefaultFile), `
+	testkit.WriteFile(t, filepath.Join(dir, config.DefaultFile), `
 [frontend]
 dev_server = "http://localhost:5173"
 command = "npm run dev"
@@ -113,7 +113,7 @@ func TestExitedBackendExplainedAndNotHeld(t *testing.T) {
 	_, port, _ := net.SplitHostPort(addr)
 	path := filepath.Join(t.TempDir(), "devproxy.toml")
 	// A stand-in backend: answers once on its port, then exits with status 3.
-	writeFile(t, path, fmt.Sprintf(`listen = "127.0.0.1:0"
+	testkit.WriteFile(t, path, fmt.Sprintf(`listen = "127.0.0.1:0"
 [routes."/api"]
 target = "http://localhost:%s"
 retry = "1h"
@@ -122,7 +122,7 @@ name = "api"
 command = "%s=%s exec %s"
 ready = %s
 `, port, testkit.HelperOnceEnv, addr, process.CommandLine([]string{os.Args[0]}), port))
-	out, _ := serveInBackground(t, "--config", path)
+	out, _, _ := serveInBackground(t, "--config", path)
 	m := out.WaitFor(t, regexp.MustCompile(`→  (http://127\.0\.0\.1:\d+/)`))
 	out.WaitFor(t, regexp.MustCompile(`process ready name=api`))
 	client := &http.Client{Timeout: 10 * time.Second} // far below retry: a held request would time out

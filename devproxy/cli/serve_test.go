@@ -102,7 +102,7 @@ func TestServeWarnsOnceAndLogsWithoutEscapes(t *testing.T) {
 		}
 	}
 	save(base)
-	out, _ := serveInBackground(t, "--config", path)
+	out, _, _ := serveInBackground(t, "--config", path)
 	out.WaitFor(t, regexp.MustCompile(`watching config for changes`))
 
 	// A reload that keeps both warnings logs its change, not the warnings.

@@ -205,16 +205,16 @@ func suiteSetup(t *testing.T, configFormat string, b *backends) (*config.Config,
 	if err := os.Mkdir(dist, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(dist, "index.html"), indexHTML)
-	writeFile(t, filepath.Join(dist, "app.js"), appJS)
-	writeFile(t, filepath.Join(dist, ".env"), "SECRET=1")
+	testkit.WriteFile(t, filepath.Join(dist, "index.html"), indexHTML)
+	testkit.WriteFile(t, filepath.Join(dist, "app.js"), appJS)
+	testkit.WriteFile(t, filepath.Join(dist, ".env"), "SECRET=1")
 	if err := os.Mkdir(filepath.Join(dir, "mocks"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(dir, "mocks", "users.json"), mockUsers)
+	testkit.WriteFile(t, filepath.Join(dir, "mocks", "users.json"), mockUsers)
 	path := filepath.Join(dir, config.DefaultFile)
 	text := fmt.Sprintf(configFormat, testkit.FreeAddr(t), b.a.Listener.Addr(), b.b.Listener.Addr())
-	writeFile(t, path, text)
+	testkit.WriteFile(t, path, text)
 	cfg, err := config.Parse(path, []byte(text), func(k string) (string, bool) { return secretToken, k == secretEnv })
 	if err != nil {
 		t.Fatal(err)

@@ -83,13 +83,13 @@ func nginxConfig(t testing.TB, cfg *config.Config, dir string, env map[string]st
 		text = strings.ReplaceAll(text, "${"+k+"}", v)
 	}
 	site := filepath.Join(dir, "devproxy.conf")
-	writeFile(t, site, text)
+	testkit.WriteFile(t, site, text)
 	user := ""
 	if os.Geteuid() == 0 {
 		user = "user root;\n" // workers must read the test's temp dirs; the directive means nothing unless root
 	}
 	main := filepath.Join(dir, "nginx.conf")
-	writeFile(t, main, fmt.Sprintf(`%sdaemon off;
+	testkit.WriteFile(t, main, fmt.Sprintf(`%sdaemon off;
 worker_processes 1;
 pid %[2]s/nginx.pid;
 error_log stderr;
@@ -125,7 +125,7 @@ func caddyConfig(t testing.TB, cfg *config.Config, dir string) string {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "Caddyfile")
-	writeFile(t, path, "{\n\tadmin off\n\tauto_https off\n}\n\n"+text)
+	testkit.WriteFile(t, path, "{\n\tadmin off\n\tauto_https off\n}\n\n"+text)
 	return path
 }
 
@@ -187,12 +187,5 @@ func runEngine(t *testing.T, addr string, cmd *exec.Cmd) {
 	}
 	if !up {
 		t.Fatalf("%s is not accepting connections on %s after %s:\n%s", filepath.Base(cmd.Path), addr, engineStartTimeout, out)
-	}
-}
-
-func writeFile(t testing.TB, path, text string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }

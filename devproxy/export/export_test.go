@@ -15,6 +15,7 @@ import (
 	"github.com/devproxy/devproxy/devproxy/config"
 	"github.com/devproxy/devproxy/devproxy/export"
 	"github.com/devproxy/devproxy/devproxy/internal/web"
+	"github.com/devproxy/devproxy/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -85,7 +86,7 @@ func TestGolden(t *testing.T) {
 				}
 				path := filepath.Join("testdata", c.name+"."+r.name)
 				if *update {
-					writeFile(t, path, got)
+					testkit.WriteFile(t, path, got)
 					return
 				}
 				want, err := os.ReadFile(path)

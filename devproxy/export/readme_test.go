@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/devproxy/devproxy/internal/testkit"
 )
 
 const readme = "../../README.md"
@@ -47,7 +49,7 @@ func TestReadmeShowsTheExport(t *testing.T) {
 		t.Errorf("README's %s block is not what export writes for devproxy.toml.example (go test -update rewrites it):\n%s", r.name, lineDiff(text[from:to], out))
 	}
 	if *update {
-		writeFile(t, readme, text)
+		testkit.WriteFile(t, readme, text)
 	}
 	for _, s := range suites {
 		for _, r := range s.rows {
