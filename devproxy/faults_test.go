@@ -52,12 +52,18 @@ func readRequestHead(c net.Conn) {
 	}
 }
 
-func TestBackendClosesMidBody(t *testing.T) {
-	t.Parallel()
-	addr := rawBackend(t, func(c net.Conn) {
+// truncatingBackend announces 1000 bytes, sends ten and closes.
+func truncatingBackend(t *testing.T) string {
+	t.Helper()
+	return rawBackend(t, func(c net.Conn) {
 		readRequestHead(c)
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly ten b")
 	})
+}
+
+func TestBackendClosesMidBody(t *testing.T) {
+	t.Parallel()
+	addr := truncatingBackend(t)
 	logs := testkit.NewLogRecorder()
 	p := startProxyLogged(t, fmt.Sprintf("[routes]\n\"/api\" = \"http://%s\"\n", addr), slog.New(logs))
 	client := &http.Client{Timeout: 10 * time.Second}

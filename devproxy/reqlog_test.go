@@ -169,10 +169,7 @@ func TestAbortedResponseBlamesTheRightSide(t *testing.T) {
 	})
 	t.Run("backend broke off", func(t *testing.T) {
 		t.Parallel()
-		addr := rawBackend(t, func(c net.Conn) {
-			readRequestHead(c)
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly ten b")
-		})
+		addr := truncatingBackend(t)
 		logs := testkit.NewLogRecorder()
 		p := startProxyLogged(t, fmt.Sprintf("[routes]\n\"/api\" = \"http://%s\"\n", addr), slog.New(logs))
 		conn, err := net.Dial("tcp", p.Addr)
