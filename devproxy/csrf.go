@@ -98,14 +98,14 @@ func csrfFix(rt *route, in *http.Request, c web.CSRFRefusal) string {
 	case web.CSRFToken:
 		return "the request's CSRF token is missing or stale: " + tokenSource(c.Framework)
 	}
-	return fmt.Sprintf("%s gives the reason only in debug mode (Django: DEBUG = True); devproxy's log says which cookies it rewrote", c.Framework)
+	return web.CSRFReasonHidden(c.Framework) + "; devproxy's log says which cookies it rewrote"
 }
 
 // trustOrigin is the framework setting that trusts origin for CSRF.
 func trustOrigin(framework, origin string) string {
 	switch framework {
 	case "Django":
-		return fmt.Sprintf("settings.py: CSRF_TRUSTED_ORIGINS = [%q]", origin)
+		return "settings.py: " + web.DjangoTrustedOrigins(origin)
 	case "Rails":
 		return "Rails (it compares Origin with request.base_url): config.action_controller.forgery_protection_origin_check = false, or set change_origin"
 	}
@@ -116,11 +116,11 @@ func trustOrigin(framework, origin string) string {
 func tokenSource(framework string) string {
 	switch framework {
 	case "Django":
-		return "send the csrftoken cookie's value (document.cookie) in the X-CSRFToken header, or {% csrf_token %} in the form"
+		return "send the csrftoken cookie's value (document.cookie) in the " + web.CSRFTokenHeader(framework) + " header, or {% csrf_token %} in the form"
 	case "Rails":
-		return "send the token from <meta name=\"csrf-token\"> in the X-CSRF-Token header"
+		return "send the token from <meta name=\"csrf-token\"> in the " + web.CSRFTokenHeader(framework) + " header"
 	case "Flask-WTF":
-		return "send csrf_token() in the X-CSRFToken header or the csrf_token form field"
+		return "send csrf_token() in the " + web.CSRFTokenHeader(framework) + " header or the csrf_token form field"
 	}
 	return "send the token the CSRF middleware issued (its header, e.g. x-csrf-token, or form field) with the session cookie"
 }

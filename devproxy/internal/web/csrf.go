@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"fmt"
 	"html"
 	"regexp"
 	"strings"
@@ -95,6 +96,31 @@ func RecognizeCSRF(body []byte) (CSRFRefusal, bool) {
 		return CSRFRefusal{Framework: "Express", Reason: "invalid csrf token", Kind: CSRFToken}, true
 	}
 	return CSRFRefusal{}, false
+}
+
+// DjangoTrustedOrigins is the settings.py line that makes Django's CSRF
+// check trust origin: CSRF_TRUSTED_ORIGINS = ["http://localhost:3000"].
+func DjangoTrustedOrigins(origin string) string {
+	return fmt.Sprintf("CSRF_TRUSTED_ORIGINS = [%q]", origin)
+}
+
+// CSRFReasonHidden is the advice for a CSRFUnexplained refusal: the
+// framework's page names no reason outside debug mode.
+func CSRFReasonHidden(framework string) string {
+	return framework + " gives the reason only in debug mode (Django: DEBUG = True)"
+}
+
+// CSRFTokenHeader is the request header a framework's CSRF check reads the
+// token from: X-CSRFToken (Django, Flask-WTF) or X-CSRF-Token (Rails,
+// Express's middlewares); "" for a framework RecognizeCSRF does not name.
+func CSRFTokenHeader(framework string) string {
+	switch framework {
+	case "Django", "Flask-WTF":
+		return "X-CSRFToken"
+	case "Rails", "Express":
+		return "X-CSRF-Token"
+	}
+	return ""
 }
 
 // csrfKindOf classifies a framework's reason text.
