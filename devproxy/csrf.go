@@ -2,6 +2,7 @@ package devproxy
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"fmt"
 	"io"
@@ -64,19 +65,38 @@ func (k *headKeeper) Close() error {
 	return k.ReadCloser.Close()
 }
 
-// decodeHead inflates the start of a gzip body as far as it goes (a
-// truncated stream still yields its beginning); other encodings are
-// returned as they are.
+// decodeHead inflates the start of a gzip or deflate body as far as it
+// goes (a truncated stream still yields its beginning); other encodings
+// are returned as they are.
 func decodeHead(head []byte, encoding string) []byte {
-	if !strings.EqualFold(strings.TrimSpace(encoding), "gzip") {
+	out, _ := inflate(strings.ToLower(strings.TrimSpace(encoding)), head, 4*web.CSRFSniffLimit)
+	if out == nil {
 		return head
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(head))
-	if err != nil {
-		return head
-	}
-	out, _ := io.ReadAll(io.LimitReader(zr, 4*web.CSRFSniffLimit))
 	return out
+}
+
+// inflate decompresses data in encoding (lower case: gzip, x-gzip or
+// deflate) up to limit bytes. out is nil when encoding is none of those or
+// data has no gzip header; otherwise it is what inflated (never nil), all of
+// the stream or its beginning, and complete says whether the stream ended
+// cleanly (or out reached limit) rather than breaking off.
+func inflate(encoding string, data []byte, limit int) (out []byte, complete bool) {
+	var r io.Reader
+	switch encoding {
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, false
+		}
+		r = zr
+	case "deflate":
+		r = flate.NewReader(bytes.NewReader(data))
+	default:
+		return nil, false // br, zstd: not in the standard library
+	}
+	out, err := io.ReadAll(io.LimitReader(r, int64(limit)))
+	return out, err == nil
 }
 
 // csrfFix names what would make the request pass, for this route and the
