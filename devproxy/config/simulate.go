@@ -113,10 +113,11 @@ func networkList() []string {
 	return names
 }
 
+// networkNames is networkList quoted, for an error's want: "slow-3g", "fast-3g".
 func networkNames() string {
-	names := make([]string, len(Networks))
-	for i, n := range Networks {
-		names[i] = fmt.Sprintf("%q", n.Name)
+	names := networkList()
+	for i, n := range names {
+		names[i] = fmt.Sprintf("%q", n)
 	}
 	return strings.Join(names, ", ")
 }
