@@ -62,7 +62,7 @@ func firstLine(body []byte, contentType string) string {
 		text = html.UnescapeString(htmlTag.ReplaceAllString(text, " "))
 	}
 	for line := range strings.SplitSeq(text, "\n") {
-		if line = strings.Join(strings.Fields(line), " "); line != "" {
+		if line = web.OneLine(line); line != "" {
 			if r := []rune(line); len(r) > firstLineMax {
 				line = string(r[:firstLineMax]) + "…"
 			}

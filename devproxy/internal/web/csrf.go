@@ -67,7 +67,7 @@ func RecognizeCSRF(body []byte) (CSRFRefusal, bool) {
 	case bytes.Contains(body, djangoFailure):
 		c := CSRFRefusal{Framework: "Django", Reason: "CSRF verification failed"}
 		if m := djangoReason.FindSubmatch(body); m != nil {
-			why := oneLine(html.UnescapeString(string(m[1])))
+			why := OneLine(html.UnescapeString(string(m[1])))
 			c.Reason += " (" + why + ")"
 			c.Kind = csrfKindOf(why)
 			if o := djangoOrigin.FindStringSubmatch(why); o != nil {
@@ -137,8 +137,9 @@ func csrfKindOf(why string) CSRFKind {
 	return CSRFUnexplained
 }
 
-// oneLine collapses runs of white space, so a reason never puts a line
-// break into a log line.
-func oneLine(s string) string {
+// OneLine collapses runs of white space, line breaks included, into one
+// space and trims the ends, so a reason never puts a line break into a
+// log line.
+func OneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
