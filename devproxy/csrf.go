@@ -2,6 +2,7 @@ package devproxy
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"fmt"
 	"io"
@@ -64,19 +65,38 @@ func (k *headKeeper) Close() error {
 	return k.ReadCloser.Close()
 }
 
-// decodeHead inflates the start of a gzip body as far as it goes (a
-// truncated stream still yields its beginning); other encodings are
-// returned as they are.
+// decodeHead inflates the start of a gzip or deflate body as far as it
+// goes (a truncated stream still yields its beginning); other encodings
+// are returned as they are.
 func decodeHead(head []byte, encoding string) []byte {
-	if !strings.EqualFold(strings.TrimSpace(encoding), "gzip") {
+	out, _ := inflate(strings.ToLower(strings.TrimSpace(encoding)), head, 4*web.CSRFSniffLimit)
+	if out == nil {
 		return head
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(head))
-	if err != nil {
-		return head
-	}
-	out, _ := io.ReadAll(io.LimitReader(zr, 4*web.CSRFSniffLimit))
 	return out
+}
+
+// inflate decompresses data in encoding (lower case: gzip, x-gzip or
+// deflate) up to limit bytes. out is nil when encoding is none of those or
+// data has no gzip header; otherwise it is what inflated (never nil), all of
+// the stream or its beginning, and complete says whether the stream ended
+// cleanly (or out reached limit) rather than breaking off.
+func inflate(encoding string, data []byte, limit int) (out []byte, complete bool) {
+	var r io.Reader
+	switch encoding {
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, false
+		}
+		r = zr
+	case "deflate":
+		r = flate.NewReader(bytes.NewReader(data))
+	default:
+		return nil, false // br, zstd: not in the standard library
+	}
+	out, err := io.ReadAll(io.LimitReader(r, int64(limit)))
+	return out, err == nil
 }
 
 // csrfFix names what would make the request pass, for this route and the
@@ -98,14 +118,14 @@ func csrfFix(rt *route, in *http.Request, c web.CSRFRefusal) string {
 	case web.CSRFToken:
 		return "the request's CSRF token is missing or stale: " + tokenSource(c.Framework)
 	}
-	return fmt.Sprintf("%s gives the reason only in debug mode (Django: DEBUG = True); devproxy's log says which cookies it rewrote", c.Framework)
+	return web.CSRFReasonHidden(c.Framework) + "; devproxy's log says which cookies it rewrote"
 }
 
 // trustOrigin is the framework setting that trusts origin for CSRF.
 func trustOrigin(framework, origin string) string {
 	switch framework {
 	case "Django":
-		return fmt.Sprintf("settings.py: CSRF_TRUSTED_ORIGINS = [%q]", origin)
+		return "settings.py: " + web.DjangoTrustedOrigins(origin)
 	case "Rails":
 		return "Rails (it compares Origin with request.base_url): config.action_controller.forgery_protection_origin_check = false, or set change_origin"
 	}
@@ -116,11 +136,11 @@ func trustOrigin(framework, origin string) string {
 func tokenSource(framework string) string {
 	switch framework {
 	case "Django":
-		return "send the csrftoken cookie's value (document.cookie) in the X-CSRFToken header, or {% csrf_token %} in the form"
+		return "send the csrftoken cookie's value (document.cookie) in the " + web.CSRFTokenHeader(framework) + " header, or {% csrf_token %} in the form"
 	case "Rails":
-		return "send the token from <meta name=\"csrf-token\"> in the X-CSRF-Token header"
+		return "send the token from <meta name=\"csrf-token\"> in the " + web.CSRFTokenHeader(framework) + " header"
 	case "Flask-WTF":
-		return "send csrf_token() in the X-CSRFToken header or the csrf_token form field"
+		return "send csrf_token() in the " + web.CSRFTokenHeader(framework) + " header or the csrf_token form field"
 	}
 	return "send the token the CSRF middleware issued (its header, e.g. x-csrf-token, or form field) with the session cookie"
 }

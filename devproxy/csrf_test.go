@@ -2,6 +2,7 @@ package devproxy
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"fmt"
 	"io"
@@ -108,6 +109,43 @@ func TestCSRFFixForDevproxysOwnOrigin(t *testing.T) {
 	for _, want := range []string{`change_origin = true in [routes."/admin"]`, `CSRF_TRUSTED_ORIGINS = ["http://localhost:3000"]`} {
 		if !strings.Contains(fix, want) {
 			t.Errorf("csrfFix = %q, want it to contain %q", fix, want)
+		}
+	}
+}
+
+// A truncated compressed head still yields its beginning, for gzip and
+// deflate alike; anything not compressed so is returned as it is.
+func TestDecodeHeadTruncated(t *testing.T) {
+	page := strings.Repeat("<p>CSRF verification failed. Request aborted.</p>\n", 200)
+	var gz, fl bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(page))
+	zw.Close()
+	fw, _ := flate.NewWriter(&fl, flate.BestCompression)
+	fw.Write([]byte(strings.Repeat("x", 50)))
+	fw.Flush() // a block boundary, so a cut after it yields these bytes
+	fw.Write([]byte(page))
+	fw.Close()
+	for _, tc := range []struct {
+		encoding string
+		data     []byte
+	}{
+		{" GZIP ", gz.Bytes()[:gz.Len()-10]},
+		{"x-gzip", gz.Bytes()},
+		{"deflate", fl.Bytes()[:fl.Len()-5]},
+	} {
+		out := decodeHead(tc.data, tc.encoding)
+		if !bytes.HasPrefix([]byte(page), bytes.TrimLeft(out, "x")) || !bytes.Contains(out, []byte("CSRF verification failed")) {
+			t.Errorf("%q: decodeHead = %.80q, want the page's beginning", tc.encoding, out)
+		}
+	}
+	if _, complete := inflate("deflate", fl.Bytes()[:fl.Len()-5], 1<<20); complete {
+		t.Error("a truncated deflate stream inflated as complete")
+	}
+	for _, enc := range []string{"", "br", "gzip"} {
+		head := []byte("not compressed")
+		if out := decodeHead(head, enc); !bytes.Equal(out, head) {
+			t.Errorf("%q: decodeHead = %q, want the head as it is", enc, out)
 		}
 	}
 }

@@ -1,13 +1,9 @@
 package devproxy
 
 import (
-	"bytes"
-	"compress/flate"
-	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"mime"
 	"net/http"
@@ -293,21 +289,7 @@ func responseContent(e feedEntry, mimeType string) harBody {
 
 // decodeBody inflates a gzip or deflate body.
 func decodeBody(enc string, data []byte) ([]byte, bool) {
-	var r io.Reader
-	switch enc {
-	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(bytes.NewReader(data))
-		if err != nil {
-			return nil, false
-		}
-		r = zr
-	case "deflate":
-		r = flate.NewReader(bytes.NewReader(data))
-	default:
-		return nil, false // br, zstd: not in the standard library
-	}
-	out, err := io.ReadAll(io.LimitReader(r, 16*harBodyCap))
-	return out, err == nil
+	return inflate(enc, data, 16*harBodyCap)
 }
 
 func postData(e feedEntry, data []byte, size int64) *harPostData {

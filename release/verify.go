@@ -5,6 +5,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"crypto/sha256"
 	"debug/elf"
@@ -171,14 +172,14 @@ func binaryPlatform(r io.ReaderAt) string {
 		}
 		goos := map[elf.OSABI]string{elf.ELFOSABI_NONE: "linux", elf.ELFOSABI_LINUX: "linux", elf.ELFOSABI_FREEBSD: "freebsd"}[f.OSABI]
 		arch := map[elf.Machine]string{elf.EM_X86_64: "amd64", elf.EM_AARCH64: "arm64"}[f.Machine]
-		return or(goos, "ELF "+f.OSABI.String()) + "/" + or(arch, f.Machine.String())
+		return cmp.Or(goos, "ELF "+f.OSABI.String()) + "/" + cmp.Or(arch, f.Machine.String())
 	}
 	if f, err := macho.NewFile(r); err == nil {
 		if f.Type != macho.TypeExec {
 			return "Mach-O " + f.Type.String()
 		}
 		arch := map[macho.Cpu]string{macho.CpuAmd64: "amd64", macho.CpuArm64: "arm64"}[f.Cpu]
-		return "darwin/" + or(arch, f.Cpu.String())
+		return "darwin/" + cmp.Or(arch, f.Cpu.String())
 	}
 	if f, err := pe.NewFile(r); err == nil {
 		oh, ok := f.OptionalHeader.(*pe.OptionalHeader64)
@@ -186,14 +187,7 @@ func binaryPlatform(r io.ReaderAt) string {
 			return "PE file that is no 64-bit console program"
 		}
 		arch := map[uint16]string{pe.IMAGE_FILE_MACHINE_AMD64: "amd64", pe.IMAGE_FILE_MACHINE_ARM64: "arm64"}[f.Machine]
-		return "windows/" + or(arch, fmt.Sprintf("machine %#x", f.Machine))
+		return "windows/" + cmp.Or(arch, fmt.Sprintf("machine %#x", f.Machine))
 	}
 	return "file that is no executable"
-}
-
-func or(s, otherwise string) string {
-	if s == "" {
-		return otherwise
-	}
-	return s
 }

@@ -183,24 +183,55 @@ func (cr *configReader) strList(tbl map[string]any, path []string, key string) (
 	return out, true
 }
 
+// durationSyntax is what a duration key's errors say where keys differ.
+type durationSyntax struct {
+	want     string // what the key takes
+	intUnit  string // the unit a bare integer is suggested in: 5 → "5s"
+	sep      string // between key and value in "… is not a duration": ": " or " = "
+	example  string // the fix for a value that is not a duration (quoted); "" suggests the default
+	trim     bool   // spaces around the value are allowed
+	negative bool   // a negative value is called negative (fixed by its absolute value), not "not a duration"
+}
+
+// anyDuration is the syntax of retry and timeout.
+var anyDuration = durationSyntax{want: `a duration such as "500ms", "5s" or "2m"`, intUnit: "s", sep: ": "}
+
 func (cr *configReader) duration(tbl map[string]any, path []string, key string, def time.Duration) time.Duration {
+	return cr.durationAs(tbl, path, key, def, anyDuration)
+}
+
+// durationAs reads a duration key of zero or more, its errors worded by
+// syn; def is returned when the key is absent or wrong.
+func (cr *configReader) durationAs(tbl map[string]any, path []string, key string, def time.Duration, syn durationSyntax) time.Duration {
 	v, ok := tbl[key]
 	if !ok {
 		return def
 	}
-	want := `a duration such as "500ms", "5s" or "2m"`
+	k := with(path, key)
 	s, ok := v.(string)
 	if !ok {
 		fix := ""
 		if n, isInt := v.(int64); isInt {
-			fix = cr.fixValue(with(path, key), fmt.Sprintf("\"%ds\"", n))
+			fix = cr.fixValue(k, fmt.Sprintf("\"%d%s\"", n, syn.intUnit))
 		}
-		cr.typeErr(with(path, key), v, want, fix)
+		cr.typeErr(k, v, syn.want, fix)
 		return def
 	}
-	d, err := time.ParseDuration(s)
+	parsed := s
+	if syn.trim {
+		parsed = strings.TrimSpace(s)
+	}
+	d, err := time.ParseDuration(parsed)
+	if err == nil && d < 0 && syn.negative {
+		cr.failValue(k, fmt.Sprintf("%s = %q is negative", DisplayKey(k), s), syn.want, cr.fixValue(k, quote((-d).String())))
+		return def
+	}
 	if err != nil || d < 0 {
-		cr.failValue(with(path, key), fmt.Sprintf("%s: %q is not a duration", DisplayKey(with(path, key)), s), want, cr.fixValue(with(path, key), quote(def.String())))
+		fix := syn.example
+		if fix == "" {
+			fix = quote(def.String())
+		}
+		cr.failValue(k, fmt.Sprintf("%s%s%q is not a duration", DisplayKey(k), syn.sep, s), syn.want, cr.fixValue(k, fix))
 		return def
 	}
 	return d

@@ -113,10 +113,11 @@ func networkList() []string {
 	return names
 }
 
+// networkNames is networkList quoted, for an error's want: "slow-3g", "fast-3g".
 func networkNames() string {
-	names := make([]string, len(Networks))
-	for i, n := range Networks {
-		names[i] = fmt.Sprintf("%q", n.Name)
+	names := networkList()
+	for i, n := range names {
+		names[i] = fmt.Sprintf("%q", n)
 	}
 	return strings.Join(names, ", ")
 }
@@ -145,33 +146,20 @@ func (cr *configReader) readSimulate(tbl map[string]any) Simulate {
 	return s
 }
 
+// delaySyntax is a delay key's: a bare integer is taken for milliseconds,
+// and a negative delay is called so.
+var delaySyntax = durationSyntax{
+	want:     `a duration of 0 or more, waited before each response's headers, e.g. "300ms"`,
+	intUnit:  "ms",
+	sep:      " = ",
+	example:  `"300ms"`,
+	trim:     true,
+	negative: true,
+}
+
 // delay reads a delay key: a duration of zero or more.
 func (cr *configReader) delay(tbl map[string]any, path []string) time.Duration {
-	v, ok := tbl["delay"]
-	if !ok {
-		return 0
-	}
-	key := with(path, "delay")
-	want := `a duration of 0 or more, waited before each response's headers, e.g. "300ms"`
-	s, isStr := v.(string)
-	if !isStr {
-		fix := ""
-		if n, isInt := v.(int64); isInt {
-			fix = cr.fixValue(key, fmt.Sprintf(`"%dms"`, n))
-		}
-		cr.typeErr(key, v, want, fix)
-		return 0
-	}
-	d, err := time.ParseDuration(strings.TrimSpace(s))
-	switch {
-	case err != nil:
-		cr.failValue(key, fmt.Sprintf("%s = %q is not a duration", DisplayKey(key), s), want, cr.fixValue(key, `"300ms"`))
-		return 0
-	case d < 0:
-		cr.failValue(key, fmt.Sprintf("%s = %q is negative", DisplayKey(key), s), want, cr.fixValue(key, quote((-d).String())))
-		return 0
-	}
-	return d
+	return cr.durationAs(tbl, path, "delay", 0, delaySyntax)
 }
 
 // throttle reads a throttle key: one rate for both directions, or a table

@@ -34,7 +34,7 @@ func csrfAdvice(call corsCall, c web.CSRFRefusal) string {
 	case web.CSRFOrigin:
 		switch c.Framework {
 		case "Django":
-			return fmt.Sprintf("CORS and CSRF are separate checks: Django's CSRF check trusts only its own origin for unsafe methods; trust the page's: CSRF_TRUSTED_ORIGINS = [%q] in settings.py (--fix django prints it), %s", call.Origin, oneOrigin)
+			return fmt.Sprintf("CORS and CSRF are separate checks: Django's CSRF check trusts only its own origin for unsafe methods; trust the page's: %s in settings.py (--fix django prints it), %s", web.DjangoTrustedOrigins(call.Origin), oneOrigin)
 		case "Rails":
 			return "Rails compares Origin with request.base_url: a page on another origin fails its CSRF check; " + oneOrigin
 		}
@@ -42,9 +42,10 @@ func csrfAdvice(call corsCall, c web.CSRFRefusal) string {
 	case web.CSRFNoCookie:
 		return "the CSRF cookie did not come with the call: doctor sends no cookies, and a browser sends them cross-origin only with credentials: 'include' (cross-site only if SameSite=None; Secure); " + oneOrigin
 	case web.CSRFToken:
-		return "send the CSRF token with the call (Django: X-CSRFToken, Rails and Express: X-CSRF-Token, Flask-WTF: X-CSRFToken); doctor sends one only if you pass it with --header"
+		return fmt.Sprintf("send the CSRF token with the call (Django: %s, Rails and Express: %s, Flask-WTF: %s); doctor sends one only if you pass it with --header",
+			web.CSRFTokenHeader("Django"), web.CSRFTokenHeader("Rails"), web.CSRFTokenHeader("Flask-WTF"))
 	}
-	return c.Framework + " gives the reason only in debug mode (Django: DEBUG = True); " + oneOrigin
+	return web.CSRFReasonHidden(c.Framework) + "; " + oneOrigin
 }
 
 var (
@@ -61,7 +62,7 @@ func firstLine(body []byte, contentType string) string {
 		text = html.UnescapeString(htmlTag.ReplaceAllString(text, " "))
 	}
 	for line := range strings.SplitSeq(text, "\n") {
-		if line = strings.Join(strings.Fields(line), " "); line != "" {
+		if line = web.OneLine(line); line != "" {
 			if r := []rune(line); len(r) > firstLineMax {
 				line = string(r[:firstLineMax]) + "…"
 			}

@@ -28,13 +28,54 @@ const (
 	sigKill                        // TerminateJobObject: every process in the job, at once
 )
 
-// jobs maps each started command (*exec.Cmd) to its job object
-// (windows.Handle). The handles stay open while devproxy runs: each job has
-// JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE, so when devproxy exits in any way —
-// returning, crashing, killed from Task Manager — Windows closes the handle
-// and kills what is left in the job. It is the watchdog (watchdog.go) of
-// unix.
+// jobs maps each started command (*exec.Cmd) to its job (*jobObject). A
+// job's handle stays open until its process group is done: every process
+// in it has exited (groupAlive saw none left) or Stop ended them all
+// (signalGroup with sigKill); then the handle is closed and the entry
+// dropped. Until then each job has JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE, so
+// when devproxy exits in any way — returning, crashing, killed from Task
+// Manager — Windows closes the handle and kills what is left in the job.
+// It is the watchdog (watchdog.go) of unix. The handle is not closed when
+// the command itself exits (Wait): what it started in the background
+// lives on until Stop, as in a unix process group.
 var jobs sync.Map
+
+// jobObject is a job object's handle, closed at most once and never while
+// in use.
+type jobObject struct {
+	mu     sync.Mutex
+	h      windows.Handle
+	closed bool
+}
+
+// use calls f with the handle, unless it is closed; it reports whether f
+// was called.
+func (j *jobObject) use(f func(windows.Handle)) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return false
+	}
+	f(j.h)
+	return true
+}
+
+// releaseJob closes the command's job handle and forgets it. Whatever is
+// still in the job is killed (kill-on-close): callers release a job only
+// once it is empty or has been terminated.
+func releaseJob(cmd *exec.Cmd) {
+	v, ok := jobs.LoadAndDelete(cmd)
+	if !ok {
+		return
+	}
+	j := v.(*jobObject)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if !j.closed {
+		j.closed = true
+		_ = windows.CloseHandle(j.h)
+	}
+}
 
 // setProcessGroup starts the command in a new console process group, so a
 // Ctrl-C in devproxy's console reaches devproxy alone (Windows disables
@@ -74,11 +115,16 @@ func joinGroup(cmd *exec.Cmd) error {
 		_ = windows.CloseHandle(job)
 		return fmt.Errorf("putting the command in a job object: %w", err)
 	}
-	jobs.Store(cmd, job)
 	if err := resumeProcess(uint32(cmd.Process.Pid)); err != nil {
+		// Never stored: the caller does not keep a command it could not
+		// start, so nothing would close the handle later.
 		_ = windows.TerminateJobObject(job, 1)
+		_ = windows.CloseHandle(job)
 		return fmt.Errorf("resuming the command: %w", err)
 	}
+	// Stored only now: nothing looks a command's job up before joinGroup
+	// has returned (Stop knows only the commands start returned).
+	jobs.Store(cmd, &jobObject{h: job})
 	return nil
 }
 
@@ -147,8 +193,8 @@ func signalGroup(cmd *exec.Cmd, pid int, sig groupSignal) {
 	if sig == sigTerm && windows.GenerateConsoleCtrlEvent(windows.CTRL_BREAK_EVENT, uint32(pid)) == nil {
 		return
 	}
-	if job, ok := jobs.Load(cmd); ok {
-		_ = windows.TerminateJobObject(job.(windows.Handle), 1)
+	if v, ok := jobs.Load(cmd); ok && v.(*jobObject).use(func(h windows.Handle) { _ = windows.TerminateJobObject(h, 1) }) {
+		releaseJob(cmd) // the group is done: every process in it is ended
 		return
 	}
 	_ = cmd.Process.Kill()
@@ -168,13 +214,27 @@ type jobAccounting struct {
 }
 
 // groupAlive reports whether any process of the command's job still runs.
+// A job seen empty is released (releaseJob): no process is left in it to
+// start another, so it stays empty.
 func groupAlive(cmd *exec.Cmd, _ int) bool {
-	job, ok := jobs.Load(cmd)
+	v, ok := jobs.Load(cmd)
 	if !ok {
 		return false
 	}
 	var info jobAccounting
-	err := windows.QueryInformationJobObject(job.(windows.Handle), windows.JobObjectBasicAccountingInformation,
-		uintptr(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info)), nil)
-	return err == nil && info.ActiveProcesses > 0
+	var err error
+	if !v.(*jobObject).use(func(h windows.Handle) {
+		err = windows.QueryInformationJobObject(h, windows.JobObjectBasicAccountingInformation,
+			uintptr(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info)), nil)
+	}) {
+		return false
+	}
+	if err != nil {
+		return false // as before: the handle stays, and kill-on-close ends what is left when devproxy exits
+	}
+	if info.ActiveProcesses == 0 {
+		releaseJob(cmd)
+		return false
+	}
+	return true
 }

@@ -14,18 +14,18 @@ var defaultStores = []string{System, NSS}
 
 // caDir is a Linux distribution's directory of extra CA certificates and
 // the command that rebuilds the bundle every TLS client reads from it.
+// Changing any of them needs root.
 type caDir struct {
-	name     string
-	dir      string
-	update   []string
-	needRoot bool
-	asRoot   bool // devproxy runs as root: set by systemStore, so tests can say either
+	name   string
+	dir    string
+	update []string
+	asRoot bool // devproxy runs as root: set by systemStore, so tests can say either
 }
 
 var linuxCADirs = []caDir{
-	{name: "Debian/Ubuntu CA bundle", dir: "/usr/local/share/ca-certificates", update: []string{"update-ca-certificates"}, needRoot: true},
-	{name: "Fedora/RHEL CA bundle", dir: "/etc/pki/ca-trust/source/anchors", update: []string{"update-ca-trust", "extract"}, needRoot: true},
-	{name: "Arch CA bundle", dir: "/etc/ca-certificates/trust-source/anchors", update: []string{"trust", "extract-compat"}, needRoot: true},
+	{name: "Debian/Ubuntu CA bundle", dir: "/usr/local/share/ca-certificates", update: []string{"update-ca-certificates"}},
+	{name: "Fedora/RHEL CA bundle", dir: "/etc/pki/ca-trust/source/anchors", update: []string{"update-ca-trust", "extract"}},
+	{name: "Arch CA bundle", dir: "/etc/ca-certificates/trust-source/anchors", update: []string{"trust", "extract-compat"}},
 }
 
 // fileName is how the root is called as a file in a CA directory: the
@@ -65,7 +65,7 @@ func (d caDir) apply(o Options) Report {
 	case !o.Uninstall && present:
 		r.What = "already trusted"
 		return r
-	case d.needRoot && !d.asRoot:
+	case !d.asRoot:
 		r.Skipped = true
 		r.What = "skipped: changing the system store needs root"
 		if o.Uninstall {

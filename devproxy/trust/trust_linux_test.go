@@ -102,7 +102,8 @@ func TestSystemStoreWithUpdateCACertificates(t *testing.T) {
 	}
 	d := caDir{name: "test bundle", dir: filepath.Join(tmp, "local"), update: []string{"update-ca-certificates", "--certsconf", conf,
 		"--certsdir", filepath.Join(tmp, "share"), "--localcertsdir", filepath.Join(tmp, "local"),
-		"--etccertsdir", filepath.Join(tmp, "etc"), "--hooksdir", filepath.Join(tmp, "hooks")}}
+		"--etccertsdir", filepath.Join(tmp, "etc"), "--hooksdir", filepath.Join(tmp, "hooks")},
+		asRoot: true} // as if root: every directory it changes is the test's own
 	root := testRoot(t)
 	pemBytes, err := os.ReadFile(root.Path)
 	if err != nil {
@@ -132,7 +133,7 @@ func TestSystemStoreWithUpdateCACertificates(t *testing.T) {
 func TestSystemStoreNeedsRootSaysWhatToRun(t *testing.T) {
 	t.Parallel()
 	root := testRoot(t)
-	d := caDir{name: "test", dir: filepath.Join(t.TempDir(), "local"), update: []string{"update-ca-certificates"}, needRoot: true}
+	d := caDir{name: "test", dir: filepath.Join(t.TempDir(), "local"), update: []string{"update-ca-certificates"}}
 	r := d.apply(Options{Root: root})
 	if !r.Skipped || !strings.Contains(r.Fix, "sudo install -m 644 "+root.Path) || !strings.Contains(r.Fix, "sudo update-ca-certificates") {
 		t.Errorf("report %+v, want skipped with the sudo commands", r)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"fmt"
 	"html"
 	"regexp"
 	"strings"
@@ -66,7 +67,7 @@ func RecognizeCSRF(body []byte) (CSRFRefusal, bool) {
 	case bytes.Contains(body, djangoFailure):
 		c := CSRFRefusal{Framework: "Django", Reason: "CSRF verification failed"}
 		if m := djangoReason.FindSubmatch(body); m != nil {
-			why := oneLine(html.UnescapeString(string(m[1])))
+			why := OneLine(html.UnescapeString(string(m[1])))
 			c.Reason += " (" + why + ")"
 			c.Kind = csrfKindOf(why)
 			if o := djangoOrigin.FindStringSubmatch(why); o != nil {
@@ -97,6 +98,31 @@ func RecognizeCSRF(body []byte) (CSRFRefusal, bool) {
 	return CSRFRefusal{}, false
 }
 
+// DjangoTrustedOrigins is the settings.py line that makes Django's CSRF
+// check trust origin: CSRF_TRUSTED_ORIGINS = ["http://localhost:3000"].
+func DjangoTrustedOrigins(origin string) string {
+	return fmt.Sprintf("CSRF_TRUSTED_ORIGINS = [%q]", origin)
+}
+
+// CSRFReasonHidden is the advice for a CSRFUnexplained refusal: the
+// framework's page names no reason outside debug mode.
+func CSRFReasonHidden(framework string) string {
+	return framework + " gives the reason only in debug mode (Django: DEBUG = True)"
+}
+
+// CSRFTokenHeader is the request header a framework's CSRF check reads the
+// token from: X-CSRFToken (Django, Flask-WTF) or X-CSRF-Token (Rails,
+// Express's middlewares); "" for a framework RecognizeCSRF does not name.
+func CSRFTokenHeader(framework string) string {
+	switch framework {
+	case "Django", "Flask-WTF":
+		return "X-CSRFToken"
+	case "Rails", "Express":
+		return "X-CSRF-Token"
+	}
+	return ""
+}
+
 // csrfKindOf classifies a framework's reason text.
 func csrfKindOf(why string) CSRFKind {
 	w := strings.ToLower(why)
@@ -111,8 +137,9 @@ func csrfKindOf(why string) CSRFKind {
 	return CSRFUnexplained
 }
 
-// oneLine collapses runs of white space, so a reason never puts a line
-// break into a log line.
-func oneLine(s string) string {
+// OneLine collapses runs of white space, line breaks included, into one
+// space and trims the ends, so a reason never puts a line break into a
+// log line.
+func OneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }

@@ -62,3 +62,17 @@ func TestRecognizeCSRFLeavesOtherErrorsAlone(t *testing.T) {
 		}
 	}
 }
+
+func TestCSRFAdviceWording(t *testing.T) {
+	if got, want := DjangoTrustedOrigins("http://localhost:3000"), `CSRF_TRUSTED_ORIGINS = ["http://localhost:3000"]`; got != want {
+		t.Errorf("DjangoTrustedOrigins = %s, want %s", got, want)
+	}
+	if got, want := CSRFReasonHidden("Django"), "Django gives the reason only in debug mode (Django: DEBUG = True)"; got != want {
+		t.Errorf("CSRFReasonHidden = %s, want %s", got, want)
+	}
+	for fw, want := range map[string]string{"Django": "X-CSRFToken", "Flask-WTF": "X-CSRFToken", "Rails": "X-CSRF-Token", "Express": "X-CSRF-Token", "Laravel": ""} {
+		if got := CSRFTokenHeader(fw); got != want {
+			t.Errorf("CSRFTokenHeader(%q) = %q, want %q", fw, got, want)
+		}
+	}
+}
